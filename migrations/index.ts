@@ -1,0 +1,4 @@
+/** Every migration, in order. The data source takes this list, so compiled and test runs agree. */
+import { InitialSchema1764000000000 } from './1764000000000-initial-schema.js';
+
+export const migrations = [InitialSchema1764000000000];

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { HeldLock, SharedState } from './cache.js';
+
+/** Deletes the lock only if it still holds our token (never someone else's lock after expiry). */
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+/** INCRBY that starts the window's expiry on first use; returns value and remaining ms. */
+const INCREMENT = `local v = redis.call('incrby', KEYS[1], ARGV[1])
+if v == tonumber(ARGV[1]) then redis.call('pexpire', KEYS[1], ARGV[2]) end
+local ttl = redis.call('pttl', KEYS[1])
+if ttl < 0 then redis.call('pexpire', KEYS[1], ARGV[2]) ttl = tonumber(ARGV[2]) end
+return {v, ttl}`;
+
+export interface RedisStateOptions {
+  readonly url: string;
+  /** Prefix of every key. */
+  readonly prefix: string;
+}
+
+/** Shared state in Redis, for several nodes. Values are raw bytes (no base64). */
+export class RedisState implements SharedState {
+  readonly kind = 'redis' as const;
+  readonly client: Redis;
+  private readonly prefix: string;
+
+  constructor(options: RedisStateOptions) {
+    this.prefix = options.prefix;
+    this.client = new Redis(options.url, {
+      lazyConnect: false,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: true,
+      connectTimeout: 5000,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+    });
+    // Errors surface through commands; an unhandled 'error' event would crash the process.
+    this.client.on('error', () => undefined);
+  }
+
+  private k(key: string): string {
+    return `${this.prefix}${key}`;
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    return (await this.client.getBuffer(this.k(key))) ?? undefined;
+  }
+
+  async set(key: string, value: Buffer, ttlSeconds: number): Promise<void> {
+    await this.client.set(this.k(key), value, 'EX', Math.max(1, Math.round(ttlSeconds)));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.del(this.k(key));
+  }
+
+  async tryAcquire(key: string, ttlMs: number): Promise<HeldLock | undefined> {
+    const token = randomUUID();
+    const ok = await this.client.set(this.k(key), token, 'PX', Math.max(1, Math.round(ttlMs)), 'NX');
+    if (ok !== 'OK') return undefined;
+    let released = false;
+    return {
+      key,
+      release: async () => {
+        if (released) return;
+        released = true;
+        await this.client.eval(RELEASE, 1, this.k(key), token);
+      },
+    };
+  }
+
+  async increment(key: string, by: number, windowSeconds: number): Promise<{ value: number; resetInSeconds: number }> {
+    const [value, ttlMs] = (await this.client.eval(INCREMENT, 1, this.k(key), by, windowSeconds * 1000)) as [number, number];
+    return { value, resetInSeconds: Math.max(0, Math.ceil(ttlMs / 1000)) };
+  }
+
+  async check(): Promise<void> {
+    const pong = await this.client.ping();
+    if (pong !== 'PONG') throw new Error(`unexpected PING answer ${pong}`);
+  }
+
+  async close(): Promise<void> {
+    this.client.disconnect();
+  }
+}

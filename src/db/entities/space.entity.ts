@@ -1,0 +1,29 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+export type Access = 'public' | 'private';
+/** `any`: ad-hoc transforms allowed; `presets`: only presets; `signed`: ad-hoc only with a signed URL. */
+export type TransformPolicy = 'any' | 'presets' | 'signed';
+
+/** Per-space settings kept as JSON: each optional, absent means the server default. */
+export interface SpaceSettings {
+  /** Widths the space serves, ascending (responsive images use only these). */
+  widths?: number[];
+  /** What an off-ladder `w_` gets: a redirect to the next width up, or a refusal. */
+  widthPolicy?: 'snap' | 'refuse';
+}
+
+/** A library of assets; the unit of access, policy and URL. */
+@Entity({ name: 'spaces' })
+export class SpaceEntity {
+  @PrimaryColumn('uuid') id: string;
+  @Column('uuid', { name: 'organization_id' }) organizationId: string;
+  @Column('uuid', { name: 'tenant_id' }) tenantId: string;
+  @Column('text') slug: string;
+  @Column('text') name: string;
+  @Column('text', { name: 'default_access' }) defaultAccess: Access;
+  @Column('text', { name: 'transform_policy' }) transformPolicy: TransformPolicy;
+  @Column('boolean', { name: 'keep_gps' }) keepGps: boolean;
+  @Column('jsonb') settings: SpaceSettings;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}

@@ -1,0 +1,43 @@
+import type { ApiKeyService } from '../auth/api-keys.js';
+import type { Authentication } from '../auth/authenticator.js';
+import type { Principal } from '../auth/principal.js';
+import type { AuditRecord, AuditService, RequestOrigin } from '../audit/audit.service.js';
+import { unauthenticated } from '../errors/index.js';
+import type { SigningKeyService } from '../signing/signing-keys.service.js';
+import type { TenancyService } from '../tenancy/tenancy.service.js';
+import type { Loaders } from './loaders.js';
+
+/** The services resolvers call. Resolvers stay thin: authorize, call one service, shape the answer. */
+export interface GraphQLServices {
+  readonly tenancy: TenancyService;
+  readonly apiKeys: ApiKeyService;
+  readonly signingKeys: SigningKeyService;
+  readonly audit: AuditService;
+}
+
+export interface GraphQLLimits {
+  readonly maxPageSize: number;
+}
+
+/** Per-request context. */
+export interface GraphQLContext {
+  readonly auth: Authentication;
+  readonly origin: RequestOrigin;
+  readonly services: GraphQLServices;
+  readonly loaders: Loaders;
+  readonly limits: GraphQLLimits;
+}
+
+/**
+ * The caller, or the reason there is none.
+ * @throws DomainError UNAUTHENTICATED (missing, malformed, unknown, revoked or expired credentials).
+ */
+export function principalOf(ctx: GraphQLContext): Principal {
+  if (ctx.auth.principal !== null) return ctx.auth.principal;
+  throw ctx.auth.error ?? unauthenticated();
+}
+
+/** Writes the audit entry of a mutation made by the caller. */
+export async function audit(ctx: GraphQLContext, record: AuditRecord): Promise<void> {
+  await ctx.services.audit.record(principalOf(ctx), ctx.origin, record);
+}

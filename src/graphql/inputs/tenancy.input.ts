@@ -1,0 +1,38 @@
+import { Field, ID, InputType } from 'type-graphql';
+import { AccessEnum, TransformPolicyEnum } from '../types/enums.js';
+
+@InputType()
+export class UpdateOrganizationInput {
+  @Field({ nullable: true }) name?: string;
+}
+
+@InputType()
+export class CreateTenantInput {
+  @Field() name: string;
+  @Field({ nullable: true, description: 'URL-safe name; derived from `name` when absent.' }) slug?: string;
+}
+
+@InputType()
+export class UpdateTenantInput {
+  @Field({ nullable: true }) name?: string;
+  @Field({ nullable: true }) slug?: string;
+}
+
+@InputType()
+export class CreateSpaceInput {
+  @Field(() => ID) tenantId: string;
+  @Field() name: string;
+  @Field({ nullable: true, description: 'URL-safe name, unique in the tenant; derived from `name` when absent.' }) slug?: string;
+  @Field(() => AccessEnum, { nullable: true }) defaultAccess?: AccessEnum;
+  @Field(() => TransformPolicyEnum, { nullable: true }) transformPolicy?: TransformPolicyEnum;
+  @Field({ nullable: true }) keepGps?: boolean;
+}
+
+@InputType()
+export class UpdateSpaceInput {
+  @Field({ nullable: true }) name?: string;
+  @Field({ nullable: true, description: 'Changing the slug changes every image URL of the space.' }) slug?: string;
+  @Field(() => AccessEnum, { nullable: true }) defaultAccess?: AccessEnum;
+  @Field(() => TransformPolicyEnum, { nullable: true }) transformPolicy?: TransformPolicyEnum;
+  @Field({ nullable: true }) keepGps?: boolean;
+}
