@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { IsNull } from 'typeorm';
 import { ApiKeyEntity, SpaceEntity, TenantEntity } from '../db/entities/index.js';
 import { uuidv7 } from '../db/ids.js';
@@ -98,10 +98,10 @@ export class ApiKeyService {
   }
 
   /** Creates the first admin key of an organization (bootstrap and CLI; no caller to check). */
-  async createInitial(organizationId: string, name: string): Promise<CreatedApiKey> {
+  async createInitial(organizationId: string, name: string, manager: EntityManager = this.db.manager): Promise<CreatedApiKey> {
     const keyId = randomKeyId();
     const secret = randomBytes(32).toString('hex');
-    const key = this.db.getRepository(ApiKeyEntity).create({
+    const key = manager.create(ApiKeyEntity, {
       id: uuidv7(),
       keyId,
       secretHash: hashSecret(secret),
@@ -115,7 +115,7 @@ export class ApiKeyService {
       lastUsedAt: null,
       createdBy: 'system',
     });
-    await this.db.getRepository(ApiKeyEntity).insert(key);
+    await manager.insert(ApiKeyEntity, key);
     return { key, token: `tsk_${keyId}_${secret}` };
   }
 

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
@@ -13,9 +14,18 @@ export interface EmbeddedPostgres {
  * on 127.0.0.1 at a free port. One process at a time may open a data directory.
  */
 export async function startEmbeddedPostgres(dataDir: string | 'memory'): Promise<EmbeddedPostgres> {
-  if (dataDir !== 'memory') mkdirSync(dataDir, { recursive: true });
+  let unlock = (): void => undefined;
+  if (dataDir !== 'memory') {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
+  }
   const db = dataDir === 'memory' ? new PGlite() : new PGlite(dataDir);
-  await db.waitReady;
+  try {
+    await db.waitReady;
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 16 });
   await server.start();
   const [, port] = server.getServerConn().split(':');
@@ -24,6 +34,43 @@ export async function startEmbeddedPostgres(dataDir: string | 'memory'): Promise
     async close() {
       await server.stop();
       await db.close();
+      unlock();
     },
   };
+}
+
+/** Thrown when another live process has the PGlite data directory open. */
+export class DataDirInUseError extends Error {
+  constructor(readonly dataDir: string, readonly pid: number) {
+    super(`The embedded registry at ${dataDir} is open in process ${pid}. Stop that process first, or talk to it over its GraphQL API.`);
+    this.name = 'DataDirInUseError';
+  }
+}
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** PGlite has no lock of its own: a pid file keeps a second process from opening the same directory. */
+function lockDataDir(dataDir: string): () => void {
+  const file = join(dataDir, 'tessera.pid');
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) throw new DataDirInUseError(dataDir, pid);
+      rmSync(file, { force: true });
+    }
+  }
+  throw new Error(`Could not lock ${dataDir}`);
 }

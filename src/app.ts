@@ -1,0 +1,229 @@
+/**
+ * The composition root: config → adapters → services → edges. Nothing else wires components
+ * together, and nothing below this file reads the environment.
+ */
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
+import cors from '@fastify/cors';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { ApiKeyService } from './auth/api-keys.js';
+import { Authenticator } from './auth/authenticator.js';
+import { JwtVerifier } from './auth/jwt.js';
+import { AuditService } from './audit/audit.service.js';
+import type { SharedState } from './cache/cache.js';
+import { MemoryState } from './cache/memory-state.js';
+import { RedisState } from './cache/redis-state.js';
+import type { Config } from './config/index.js';
+import { openRegistry, type Registry } from './db/registry.js';
+import { isDomainError } from './errors/index.js';
+import type { GraphQLContext, GraphQLServices } from './graphql/context.js';
+import { createFormatError } from './graphql/format-error.js';
+import { createLoaders } from './graphql/loaders.js';
+import { buildTesseraSchema } from './graphql/schema.js';
+import { internalProblem, sendProblem } from './http/problem.js';
+import { registerGraphQLRoute } from './http/routes/graphql.js';
+import { registerHealthRoutes } from './http/routes/health.js';
+import { PlaygroundPages } from './http/routes/playground.js';
+import { registerUploadFormRoute } from './http/routes/upload-form.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { SigningKeyService } from './signing/signing-keys.service.js';
+import { LocalObjectStore } from './storage/local-store.js';
+import type { ObjectStore } from './storage/object-store.js';
+import { S3ObjectStore } from './storage/s3-store.js';
+import { bootstrapOrganization, type BootstrapResult } from './tenancy/bootstrap.js';
+import { TenancyService } from './tenancy/tenancy.service.js';
+
+export interface TesseraServices extends GraphQLServices {}
+
+export interface Tessera {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly state: SharedState;
+  readonly store: ObjectStore;
+  readonly services: TesseraServices;
+  readonly http: FastifyInstance;
+  /** Creates the first organization, tenant, space and admin key when the registry is empty. */
+  bootstrapIfEmpty(): Promise<BootstrapResult | undefined>;
+  close(): Promise<void>;
+}
+
+export interface TesseraOptions {
+  readonly logger?: Logger;
+}
+
+/** A secret kept in the data directory, made on first use (embedded mode: one node). */
+function dataDirSecret(dataPath: string, name: string): Buffer {
+  mkdirSync(dataPath, { recursive: true });
+  const file = join(dataPath, name);
+  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
+  const secret = randomBytes(32);
+  writeFileSync(file, secret.toString('base64url'), { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secret;
+}
+
+function createStore(config: Config): ObjectStore {
+  if (config.s3Bucket !== undefined) {
+    return new S3ObjectStore({
+      bucket: config.s3Bucket,
+      region: config.s3Region,
+      endpoint: config.s3Endpoint,
+      forcePathStyle: config.s3ForcePathStyle,
+      publicEndpoint: config.s3PublicEndpoint,
+      credentials:
+        config.s3AccessKeyId !== undefined && config.s3SecretAccessKey !== undefined
+          ? { accessKeyId: config.s3AccessKeyId, secretAccessKey: config.s3SecretAccessKey }
+          : undefined,
+    });
+  }
+  return new LocalObjectStore({
+    root: join(config.dataPath, 'objects'),
+    uploadBaseUrl: config.baseUrl,
+    uploadSecret: dataDirSecret(config.dataPath, 'upload-secret'),
+  });
+}
+
+/** Builds every component from the configuration; nothing listens until `http.listen`. */
+export async function createTessera(config: Config, options: TesseraOptions = {}): Promise<Tessera> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const registry = await openRegistry({
+    databaseUrl: config.databaseUrl,
+    pgliteDir: join(config.dataPath, 'registry'),
+    poolSize: config.databasePoolSize,
+    onQueryError: (error, query) => logger.debug({ err: error, query }, 'query failed'),
+  });
+  const state: SharedState =
+    config.redisUrl === undefined ? new MemoryState() : new RedisState({ url: config.redisUrl, prefix: config.redisPrefix });
+  const store = createStore(config);
+
+  const db = registry.dataSource;
+  const tenancy = new TenancyService(db);
+  const apiKeys = new ApiKeyService(db);
+  const services: TesseraServices = {
+    tenancy,
+    apiKeys,
+    signingKeys: new SigningKeyService(db, config.signingKeyGraceSeconds),
+    audit: new AuditService(db),
+  };
+  const jwt =
+    config.jwtSecret !== undefined || config.jwtJwksUrl !== undefined
+      ? new JwtVerifier({ secret: config.jwtSecret, jwksUrl: config.jwtJwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience })
+      : undefined;
+  const authenticator = new Authenticator(apiKeys, jwt);
+
+  const http: FastifyInstance = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    trustProxy: true,
+    bodyLimit: 1024 * 1024,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomBytes(8).toString('hex'),
+  });
+  http.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  http.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+  http.setErrorHandler(async (error, request, reply) => {
+    if (isDomainError(error)) return sendProblem(reply, error);
+    const status = (error as { statusCode?: number }).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return reply.code(status).header('content-type', 'application/problem+json').send({
+        type: 'about:blank',
+        title: 'Bad request',
+        status,
+        code: status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_USER_INPUT',
+        detail: error instanceof Error ? error.message : 'Bad request.',
+      });
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(reply, internalProblem());
+  });
+  if (config.corsOrigins.length > 0) {
+    await http.register(cors, {
+      origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins],
+      allowedHeaders: ['authorization', 'content-type', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
+      maxAge: 600,
+    });
+  }
+
+  const schema = await buildTesseraSchema();
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    csrfPrevention: true,
+    introspection: config.graphqlIntrospection,
+    includeStacktraceInErrorResponses: false,
+    formatError: createFormatError((error) => logger.error({ err: error }, 'GraphQL resolver failed')),
+    plugins: [ApolloServerPluginLandingPageDisabled(), fastifyApolloDrainPlugin(http)],
+  });
+  await apollo.start();
+
+  let bootstrapKey: string | undefined;
+  const bootstrapFile = join(config.dataPath, 'bootstrap.json');
+  const readBootstrapKey = (): string | undefined => {
+    if (!config.embedded.registry) return undefined;
+    if (bootstrapKey !== undefined) return bootstrapKey;
+    try {
+      bootstrapKey = (JSON.parse(readFileSync(bootstrapFile, 'utf8')) as { apiKey?: string }).apiKey;
+    } catch {
+      return undefined;
+    }
+    return bootstrapKey;
+  };
+
+  const contextOf = async (request: FastifyRequest): Promise<GraphQLContext> => ({
+    auth: await authenticator.authenticate(request.headers.authorization),
+    origin: { ip: request.ip, userAgent: request.headers['user-agent'], requestId: request.id },
+    services,
+    loaders: createLoaders(tenancy),
+    limits: { maxPageSize: config.graphqlMaxPageSize },
+  });
+
+  await registerHealthRoutes(http, [
+    { name: 'registry', check: () => registry.check() },
+    { name: 'cache', check: () => state.check() },
+    { name: 'storage', check: () => store.check() },
+  ]);
+  await registerGraphQLRoute(http, {
+    apollo,
+    context: contextOf,
+    playground: new PlaygroundPages(readBootstrapKey),
+    maxFileSize: config.maxUploadBytes,
+  });
+  if (store instanceof LocalObjectStore) {
+    await registerUploadFormRoute(http, { store, maxUploadBytes: config.maxUploadBytes });
+  }
+
+  return {
+    config,
+    logger,
+    registry,
+    state,
+    store,
+    services,
+    http,
+    async bootstrapIfEmpty() {
+      if ((await tenancy.countOrganizations()) > 0) return undefined;
+      const result = await bootstrapOrganization(db, services, config.baseUrl);
+      bootstrapKey = result.apiKey;
+      return result;
+    },
+    async close() {
+      await http.close();
+      await apollo.stop().catch(() => undefined);
+      await state.close();
+      await registry.close();
+    },
+  };
+}

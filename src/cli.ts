@@ -1,0 +1,91 @@
+/**
+ * `npm run tessera -- <command>`: operator commands.
+ *   init [--json] [--organization NAME] [--tenant NAME] [--space NAME]
+ *        creates an organization, tenant, space and admin API key, and prints them
+ *   migrate
+ *        applies pending registry migrations
+ */
+import 'reflect-metadata';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ApiKeyService } from './auth/api-keys.js';
+import { ConfigError, loadConfig } from './config/index.js';
+import { DataDirInUseError } from './db/embedded-postgres.js';
+import { openRegistry } from './db/registry.js';
+import { bootstrapOrganization } from './tenancy/bootstrap.js';
+import { TenancyService } from './tenancy/tenancy.service.js';
+
+const USAGE = `usage: tessera <command>
+  init [--json] [--organization NAME] [--tenant NAME] [--space NAME]
+      create an organization, tenant, space and admin API key
+  migrate
+      apply pending registry migrations
+`;
+
+async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const config = loadConfig();
+  const registryOptions = { databaseUrl: config.databaseUrl, pgliteDir: join(config.dataPath, 'registry') };
+  switch (command) {
+    case 'migrate': {
+      const registry = await openRegistry({ ...registryOptions, migrate: false });
+      try {
+        const applied = await registry.dataSource.runMigrations({ transaction: 'each' });
+        process.stdout.write(applied.length === 0 ? 'No pending migrations.\n' : `Applied: ${applied.map((m) => m.name).join(', ')}\n`);
+      } finally {
+        await registry.close();
+      }
+      return 0;
+    }
+    case 'init': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          json: { type: 'boolean', default: false },
+          organization: { type: 'string' },
+          tenant: { type: 'string' },
+          space: { type: 'string' },
+        },
+      });
+      const registry = await openRegistry(registryOptions);
+      try {
+        const db = registry.dataSource;
+        const result = await bootstrapOrganization(
+          db,
+          { tenancy: new TenancyService(db), apiKeys: new ApiKeyService(db) },
+          config.baseUrl,
+          { organization: values.organization, tenant: values.tenant, space: values.space },
+        );
+        if (values.json) {
+          process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        } else {
+          process.stdout.write(
+            [
+              `organization: ${result.organization} (${result.organizationId})`,
+              `tenant:       ${result.tenant} (${result.tenantId})`,
+              `space:        ${result.space} (${result.spaceId})`,
+              `admin API key (shown once): ${result.apiKey}`,
+              `GraphQL: ${result.graphqlUrl}`,
+              '',
+            ].join('\n'),
+          );
+        }
+      } finally {
+        await registry.close();
+      }
+      return 0;
+    }
+    default:
+      process.stderr.write(USAGE);
+      return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof DataDirInUseError) process.stderr.write(`${error.message}\n`);
+    else process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
