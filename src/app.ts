@@ -46,9 +46,14 @@ export interface Tessera {
   readonly registry: Registry;
   readonly state: SharedState;
   readonly store: ObjectStore;
+  /** `$DATA_DIR/bootstrap.json`. */
+  readonly bootstrapFile: string;
   readonly services: TesseraServices;
   readonly http: FastifyInstance;
-  /** Creates the first organization, tenant, space and admin key when the registry is empty. */
+  /**
+   * Creates the first organization, tenant, space and admin key when the registry is empty, and
+   * writes them to `$DATA_DIR/bootstrap.json` (mode 600).
+   */
   bootstrapIfEmpty(): Promise<BootstrapResult | undefined>;
   close(): Promise<void>;
 }
@@ -120,7 +125,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
   const http: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     disableRequestLogging: true,
-    trustProxy: true,
+    trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomBytes(8).toString('hex'),
@@ -211,11 +216,14 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     registry,
     state,
     store,
+    bootstrapFile,
     services,
     http,
     async bootstrapIfEmpty() {
       if ((await tenancy.countOrganizations()) > 0) return undefined;
       const result = await bootstrapOrganization(db, services, config.baseUrl);
+      mkdirSync(config.dataPath, { recursive: true });
+      writeFileSync(bootstrapFile, `${JSON.stringify(result, null, 2)}\n`, { mode: 0o600 });
       bootstrapKey = result.apiKey;
       return result;
     },

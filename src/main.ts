@@ -3,7 +3,6 @@
  * in-process cache and jobs) under $DATA_DIR; on the first embedded start an organization, tenant,
  * space and admin key are created and written to $DATA_DIR/bootstrap.json.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTessera } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
@@ -36,11 +35,10 @@ async function main(): Promise<void> {
   const { logger } = tessera;
 
   const shouldBootstrap = config.bootstrap === 'always' || (config.bootstrap === 'auto' && config.embedded.registry);
-  const bootstrapFile = join(config.dataPath, 'bootstrap.json');
+  const { bootstrapFile } = tessera;
   if (shouldBootstrap) {
     const created = await tessera.bootstrapIfEmpty();
     if (created) {
-      writeFileSync(bootstrapFile, `${JSON.stringify(created, null, 2)}\n`, { mode: 0o600 });
       process.stdout.write(
         [
           '',

@@ -137,6 +137,7 @@ const spec = {
   importAllowPrivateNetworks: bool('IMPORT_ALLOW_PRIVATE_NETWORKS', 'Let importAsset fetch loopback and private addresses (tests only: disables the SSRF guard).', false),
   graphqlMaxPageSize: int('GRAPHQL_MAX_PAGE_SIZE', 'Largest `first` of a connection.', 100, 1, 1000),
   graphqlIntrospection: bool('GRAPHQL_INTROSPECTION', 'Allow schema introspection (the playground needs it).', true),
+  trustProxy: bool('TRUST_PROXY', 'Take the client address from X-Forwarded-For (only behind a proxy or CDN you control).', false),
   corsOrigins: list('CORS_ORIGINS', 'Comma-separated origins allowed to call the API from browsers (`*` for any).'),
 } satisfies Record<string, VarSpec<unknown>>;
 

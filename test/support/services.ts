@@ -3,9 +3,13 @@
  * that skips a suite (naming the missing component) when one is absent on a newcomer's machine.
  * With TESSERA_TEST_REQUIRE_ALL=1 the global setup has already failed the run instead.
  */
+import { existsSync } from 'node:fs';
 import { describe } from '@jest/globals';
 
-export type Service = 'postgres' | 'redis' | 's3';
+export type Service = 'postgres' | 'redis' | 's3' | 'chromium';
+
+/** Debian's Chromium, driven by playwright-core. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const missing = (process.env.TESSERA_TEST_MISSING ?? '').split(';').filter(Boolean);
 
@@ -29,6 +33,8 @@ export function available(service: Service): boolean {
       return testServices.redisUrl !== undefined;
     case 's3':
       return testServices.s3.endpoint !== '';
+    case 'chromium':
+      return existsSync(CHROMIUM_PATH);
   }
 }
 

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTessera, type Tessera } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
+import { S3ObjectStore } from '../../src/storage/s3-store.js';
 import type { BootstrapResult } from '../../src/tenancy/bootstrap.js';
 import { createFreshDatabase, primaryRegistryKind, type FreshDatabase, type RegistryKind } from './registry.js';
 import { testServices } from './services.js';
@@ -86,10 +87,7 @@ export async function startTestTessera(options: TestTesseraOptions = {}): Promis
   Object.assign(env, options.env);
   const config = loadConfig(env);
   const tessera = await createTessera(config);
-  if (options.storage === 's3') {
-    const store = tessera.store as unknown as { ensureBucket?: () => Promise<void> };
-    await store.ensureBucket?.();
-  }
+  if (tessera.store instanceof S3ObjectStore) await tessera.store.ensureBucket();
   const boot = await tessera.bootstrapIfEmpty();
   if (!boot) throw new Error('test registry was not empty');
   await tessera.http.listen({ host: '127.0.0.1', port });

@@ -13,7 +13,12 @@ export interface GraphQLRouteOptions {
   readonly maxFileSize: number;
 }
 
-const isLoopback = (ip: string): boolean => ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
+/** A client on this machine, connected directly (a proxy in between could be relaying anyone). */
+const isLocalClient = (request: FastifyRequest): boolean => {
+  const ip = request.socket.remoteAddress ?? '';
+  const direct = request.headers['x-forwarded-for'] === undefined && request.headers.forwarded === undefined;
+  return direct && (ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1');
+};
 
 const wantsHtml = (request: FastifyRequest): boolean => {
   const accept = request.headers.accept ?? '';
@@ -43,7 +48,7 @@ export async function registerGraphQLRoute(app: FastifyInstance, options: GraphQ
       url: '/graphql',
       handler: async function (request, reply) {
         if (request.method === 'GET' && wantsHtml(request)) {
-          const page = options.playground.page(isLoopback(request.ip));
+          const page = options.playground.page(isLocalClient(request));
           const gzip = /\bgzip\b/.test(request.headers['accept-encoding'] ?? '');
           reply
             .header('content-type', 'text/html; charset=utf-8')

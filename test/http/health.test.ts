@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startTestTessera, type TestTessera } from '../support/tessera.js';
+
+describe('health and readiness', () => {
+  let t: TestTessera;
+  let broken: TestTessera;
+
+  beforeAll(async () => {
+    t = await startTestTessera();
+    // A Redis nobody listens on: the process is alive, but not ready.
+    broken = await startTestTessera({ env: { REDIS_URL: 'redis://127.0.0.1:1' } });
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+    await broken?.close();
+  });
+
+  it('says alive on /healthz', async () => {
+    const res = await fetch(`${t.baseUrl}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('says ready on /readyz when registry, cache and storage answer', async () => {
+    const res = await fetch(`${t.baseUrl}/readyz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ready', checks: { registry: 'ok', cache: 'ok', storage: 'ok' } });
+  });
+
+  it('answers 503 on /readyz naming the dependency that does not answer', async () => {
+    expect((await fetch(`${broken.baseUrl}/healthz`)).status).toBe(200);
+    const res = await fetch(`${broken.baseUrl}/readyz`);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { status: string; unavailable: string[]; checks: Record<string, string> };
+    expect(body.status).toBe('unavailable');
+    expect(body.unavailable).toEqual(['cache']);
+    expect(body.checks.registry).toBe('ok');
+    expect(body.checks.cache).toMatch(/^error: /);
+  }, 20_000);
+
+  it('carries a request id on every response', async () => {
+    const res = await fetch(`${t.baseUrl}/healthz`, { headers: { 'x-request-id': 'abc123' } });
+    expect(res.headers.get('x-request-id')).toBe('abc123');
+  });
+});
