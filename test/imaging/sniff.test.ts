@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from '@jest/globals';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { fixture } from '../support/fixtures.js';
 import {
   ACCEPTED_INPUT_FORMATS,
@@ -159,7 +159,7 @@ describe('accepted input formats', () => {
 
   it('matches what Sharp really decodes: every accepted format round-trips', async () => {
     const photo = sharp(fixture('chelsea.png')).resize(32);
-    const encoders: Record<string, (s: sharp.Sharp) => sharp.Sharp> = {
+    const encoders: Record<string, (s: Sharp) => Sharp> = {
       jpeg: (s) => s.jpeg(), png: (s) => s.png(), webp: (s) => s.webp(), avif: (s) => s.avif(),
       gif: (s) => s.gif(), tiff: (s) => s.tiff(),
     };
