@@ -85,8 +85,11 @@ interface Located {
   file: string;
 }
 
-const errnoCode = (error: unknown): string | undefined =>
-  error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' ? (error as NodeJS.ErrnoException).code : undefined;
+/** The errno code of a file system error (checked by shape: such errors may come from another realm). */
+const errnoCode = (error: unknown): string | undefined => {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
+};
 
 const isMissing = (error: unknown): boolean => {
   const code = errnoCode(error);
@@ -242,7 +245,11 @@ export class LocalObjectStore implements ObjectStore {
     let made: string | undefined;
     let dir: string;
     try {
-      if (create) made = await mkdir(lexical, { recursive: true });
+      if (create) {
+        // mkdir follows symbolic links: check the deepest existing directory before creating any.
+        await this.assertExistingInside(root, lexical, key);
+        made = await mkdir(lexical, { recursive: true });
+      }
       dir = await realpath(lexical);
     } catch (error) {
       if (!create && isMissing(error)) return undefined;
@@ -253,6 +260,21 @@ export class LocalObjectStore implements ObjectStore {
     }
     if (!inside(root, dir)) throw new InvalidObjectKeyError(key, 'it resolves outside the storage root');
     return { dir, file: join(dir, name), made };
+  }
+
+  /** Throws when the deepest existing directory on the way to `lexical` resolves outside the root. */
+  private async assertExistingInside(root: string, lexical: string, key: string): Promise<void> {
+    for (let probe = lexical; ; probe = dirname(probe)) {
+      let real: string;
+      try {
+        real = await realpath(probe);
+      } catch (error) {
+        if (isMissing(error) && probe !== root && inside(root, probe)) continue;
+        throw error;
+      }
+      if (!inside(root, real)) throw new InvalidObjectKeyError(key, 'it resolves outside the storage root');
+      return;
+    }
   }
 
   /** Opens an object file and reads its header; `undefined` when it does not exist. */
@@ -274,7 +296,7 @@ export class LocalObjectStore implements ObjectStore {
       const stats = await handle.stat();
       if (!stats.isFile()) throw new StorageError(`Local object ${key} is not a regular file.`, { key });
       const header = decodeHeader(await readExactly(handle, LOCAL_OBJECT_HEADER_BYTES, 0), stats.size, key);
-      return { handle, header, lastModified: stats.mtime };
+      return { handle, header, lastModified: new Date(stats.mtimeMs) };
     } catch (error) {
       await handle.close().catch(() => undefined);
       throw fsError(error, key, 'read');
@@ -397,7 +419,7 @@ export class LocalObjectStore implements ObjectStore {
       await step(rename(temp, located.file), 'publish');
       temp = '';
       await step(this.syncDirectories(located.dir, made), 'flush the directory of');
-      return objectInfo(key, header, stats.mtime);
+      return objectInfo(key, header, new Date(stats.mtimeMs));
     } catch (error) {
       if (!closed) await handle.close().catch(() => undefined);
       if (temp !== '') await unlink(temp).catch(() => undefined);

@@ -109,7 +109,8 @@ export interface ObjectStore {
 
   /**
    * Every object whose key starts with `prefix` (a plain string prefix: `a/b` matches `a/b.jpg`
-   * and `a/bc/d`), in ascending key order. `''` lists everything.
+   * and `a/bc/d`); `''` lists everything. The local store and S3 itself list in ascending key
+   * order, but some S3-compatible servers do not: do not rely on the order.
    */
   list(prefix: string): AsyncIterable<ObjectInfo>;
 

@@ -8,7 +8,7 @@ import { ObjectTooLargeError, ObjectTooSmallError } from './errors.js';
  */
 export function chunkToBuffer(chunk: unknown): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (ArrayBuffer.isView(chunk)) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
   throw new TypeError(`Expected a byte stream but received a chunk of type ${typeof chunk}`);
 }
