@@ -49,7 +49,11 @@ const BLURHASH_LONG_SIDE_COMPONENTS = 4;
  * @param height px, > 0
  * @param maxSide px, ≥ 1 (default `PLACEHOLDER_SOURCE_MAX_SIDE`)
  */
-export function fitWithin(width: number, height: number, maxSide = PLACEHOLDER_SOURCE_MAX_SIDE): { width: number; height: number } {
+export function fitWithin(
+  width: number,
+  height: number,
+  maxSide = PLACEHOLDER_SOURCE_MAX_SIDE,
+): { width: number; height: number } {
   const scale = Math.min(1, maxSide / Math.max(width, height));
   return {
     width: Math.max(1, Math.min(maxSide, Math.round(width * scale))),
@@ -64,7 +68,10 @@ export function blurhashComponents(width: number, height: number): [number, numb
   return width >= height ? [long, short(height, width)] : [short(width, height), long];
 }
 
-const hex = (value: number): string => Math.round(Math.min(255, Math.max(0, value))).toString(16).padStart(2, '0');
+const hex = (value: number): string =>
+  Math.round(Math.min(255, Math.max(0, value)))
+    .toString(16)
+    .padStart(2, '0');
 const toHexColor = (r: number, g: number, b: number): string => `#${hex(r)}${hex(g)}${hex(b)}`;
 
 /**
@@ -81,7 +88,9 @@ export function dominantColor(pixels: RgbaPixels): string {
   for (let i = 0; i < data.length; i += 4) {
     const a = data[i + 3]!;
     if (a === 0) continue;
-    const r = data[i]!, g = data[i + 1]!, b = data[i + 2]!;
+    const r = data[i]!,
+      g = data[i + 1]!,
+      b = data[i + 2]!;
     const bin = binOf(r >> 4, g >> 4, b >> 4);
     weight[bin]! += a;
     sums[bin * 3]! += r * a;
@@ -89,12 +98,18 @@ export function dominantColor(pixels: RgbaPixels): string {
     sums[bin * 3 + 2]! += b * a;
   }
   const neighbourhood = (bin: number): number[] => {
-    const r = bin >> 8, g = (bin >> 4) & 15, b = bin & 15;
+    const r = bin >> 8,
+      g = (bin >> 4) & 15,
+      b = bin & 15;
     const bins: number[] = [];
-    for (let dr = -1; dr <= 1; dr++) for (let dg = -1; dg <= 1; dg++) for (let db = -1; db <= 1; db++) {
-      const nr = r + dr, ng = g + dg, nb = b + db;
-      if (nr >= 0 && nr < 16 && ng >= 0 && ng < 16 && nb >= 0 && nb < 16) bins.push(binOf(nr, ng, nb));
-    }
+    for (let dr = -1; dr <= 1; dr++)
+      for (let dg = -1; dg <= 1; dg++)
+        for (let db = -1; db <= 1; db++) {
+          const nr = r + dr,
+            ng = g + dg,
+            nb = b + db;
+          if (nr >= 0 && nr < 16 && ng >= 0 && ng < 16 && nb >= 0 && nb < 16) bins.push(binOf(nr, ng, nb));
+        }
     return bins;
   };
   let best = -1;
@@ -108,15 +123,21 @@ export function dominantColor(pixels: RgbaPixels): string {
     const mean = meanColor(pixels, false);
     return toHexColor(mean.r, mean.g, mean.b);
   }
-  let r = 0, g = 0, b = 0;
-  for (const n of neighbourhood(best)) [r, g, b] = [r + sums[n * 3]!, g + sums[n * 3 + 1]!, b + sums[n * 3 + 2]!];
+  let r = 0,
+    g = 0,
+    b = 0;
+  for (const n of neighbourhood(best))
+    [r, g, b] = [r + sums[n * 3]!, g + sums[n * 3 + 1]!, b + sums[n * 3 + 2]!];
   return toHexColor(r / bestScore, g / bestScore, b / bestScore);
 }
 
 /** Mean RGB, alpha-weighted when `weighted` (falls back to unweighted when all is transparent). */
 function meanColor(pixels: RgbaPixels, weighted: boolean): { r: number; g: number; b: number } {
   const { data } = pixels;
-  let r = 0, g = 0, b = 0, w = 0;
+  let r = 0,
+    g = 0,
+    b = 0,
+    w = 0;
   for (let i = 0; i < data.length; i += 4) {
     const a = weighted ? data[i + 3]! : 255;
     r += data[i]! * a;
@@ -179,7 +200,9 @@ export async function computePlaceholder(pixels: RgbaPixels): Promise<Placeholde
   const tiny = fitWithin(width, height, LQIP_MAX_SIDE);
   let lqipPipeline = sharp(data, { raw: { width, height, channels: 4 } }).resize({ ...tiny, fit: 'fill' });
   if (isOpaque(data)) lqipPipeline = lqipPipeline.removeAlpha();
-  const webp = await lqipPipeline.webp({ quality: LQIP_QUALITY, alphaQuality: LQIP_QUALITY, effort: 6 }).toBuffer();
+  const webp = await lqipPipeline
+    .webp({ quality: LQIP_QUALITY, alphaQuality: LQIP_QUALITY, effort: 6 })
+    .toBuffer();
 
   return {
     blurhash,

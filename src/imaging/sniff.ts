@@ -42,7 +42,11 @@ export type NotAnImageReason = 'empty' | 'svg' | 'html' | 'xml' | 'text' | 'unsu
 /** What `sniffImage` found: a recognised raster format, or the reason it is not one. */
 export type SniffResult =
   | { readonly format: ImageFormat; readonly mime: string }
-  | { readonly format: undefined; readonly reason: NotAnImageReason; readonly detected?: UnsupportedImageFormat };
+  | {
+      readonly format: undefined;
+      readonly reason: NotAnImageReason;
+      readonly detected?: UnsupportedImageFormat;
+    };
 
 /**
  * HEIC (HEIF with HEVC) is never accepted: the prebuilt libvips that Sharp ships reads the HEIF
@@ -72,7 +76,8 @@ export const ACCEPTED_INPUT_FORMATS: readonly ImageFormat[] = Object.freeze(
 );
 
 /** True when uploads of this sniffed format are accepted. */
-export const isAcceptedInputFormat = (format: ImageFormat): boolean => ACCEPTED_INPUT_FORMATS.includes(format);
+export const isAcceptedInputFormat = (format: ImageFormat): boolean =>
+  ACCEPTED_INPUT_FORMATS.includes(format);
 
 const AVIF_BRANDS = new Set(['avif', 'avis']);
 const HEVC_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'hevm', 'hevs']);
@@ -95,7 +100,11 @@ const hasBytes = (head: Uint8Array, bytes: readonly number[], at = 0): boolean =
   head.length >= at + bytes.length && bytes.every((byte, i) => head[at + i] === byte);
 
 const hasAscii = (head: Uint8Array, text: string, at = 0): boolean =>
-  hasBytes(head, Array.from(text, (c) => c.charCodeAt(0)), at);
+  hasBytes(
+    head,
+    Array.from(text, (c) => c.charCodeAt(0)),
+    at,
+  );
 
 const ascii = (head: Uint8Array, from: number, to: number): string =>
   String.fromCharCode(...head.subarray(from, to));
@@ -123,11 +132,19 @@ function sniffIsoBmff(head: Uint8Array): SniffResult | undefined {
 
 function sniffUnsupportedImage(head: Uint8Array): UnsupportedImageFormat | undefined {
   // BMP: "BM", file size, then two reserved 16-bit words that are zero.
-  if (hasAscii(head, 'BM') && head.length >= 14 && head[6] === 0 && head[7] === 0 && head[8] === 0 && head[9] === 0) {
+  if (
+    hasAscii(head, 'BM') &&
+    head.length >= 14 &&
+    head[6] === 0 &&
+    head[7] === 0 &&
+    head[8] === 0 &&
+    head[9] === 0
+  ) {
     return 'bmp';
   }
   // ICO: reserved 0, type 1, at least one image.
-  if (hasBytes(head, [0x00, 0x00, 0x01, 0x00]) && head.length >= 6 && (head[4]! | head[5]!) !== 0) return 'ico';
+  if (hasBytes(head, [0x00, 0x00, 0x01, 0x00]) && head.length >= 6 && (head[4]! | head[5]!) !== 0)
+    return 'ico';
   if (hasBytes(head, JXL_CODESTREAM) || hasBytes(head, JXL_CONTAINER)) return 'jxl';
   if (hasBytes(head, JP2_CONTAINER) || hasBytes(head, J2K_CODESTREAM)) return 'jp2';
   if (hasAscii(head, '8BPS')) return 'psd';
@@ -168,14 +185,27 @@ function incompleteUtf8Tail(bytes: Uint8Array): number {
 }
 
 /** No control characters other than tab, line feed, form feed and carriage return. */
-const isPlainText = (text: string): boolean =>
-  // eslint-disable-next-line no-control-regex
-  !/[\u0000-\u0008\u000b\u000e-\u001f\u007f\ufffd]/.test(text);
+const isPlainText = (text: string): boolean => !/[\u0000-\u0008\u000b\u000e-\u001f\u007f\ufffd]/.test(text);
 
 /** Tags that start an HTML document by the WHATWG MIME sniffing rules, each followed by space or `>`. */
 const HTML_PREFIXES = [
-  '<!doctype html', '<html', '<head', '<script', '<iframe', '<h1', '<div', '<font', '<table', '<a',
-  '<style', '<title', '<b', '<body', '<br', '<p', '<!--',
+  '<!doctype html',
+  '<html',
+  '<head',
+  '<script',
+  '<iframe',
+  '<h1',
+  '<div',
+  '<font',
+  '<table',
+  '<a',
+  '<style',
+  '<title',
+  '<b',
+  '<body',
+  '<br',
+  '<p',
+  '<!--',
 ];
 
 function sniffMarkup(text: string): NotAnImageReason {

@@ -6,7 +6,6 @@ import { fixture, type FixtureName } from '../support/fixtures.js';
 import {
   blurhashComponents,
   computePlaceholder,
-  dominantColor,
   fitWithin,
   LQIP_MAX_SIDE,
   PLACEHOLDER_SOURCE_MAX_SIDE,
@@ -19,16 +18,26 @@ type Rgb = { r: number; g: number; b: number };
 async function thumbnail(name: FixtureName, maxSide = PLACEHOLDER_SOURCE_MAX_SIDE): Promise<RgbaPixels> {
   const { width, height } = await sharp(fixture(name)).metadata();
   const size = fitWithin(width, height, maxSide);
-  const { data } = await sharp(fixture(name)).resize({ ...size, fit: 'fill' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data } = await sharp(fixture(name))
+    .resize({ ...size, fit: 'fill' })
+    .ensureAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { data, ...size };
 }
 
 /** Mean RGB of RGBA pixels, weighted by alpha. */
 function meanOf(rgba: ArrayLike<number>): Rgb {
-  let r = 0, g = 0, b = 0, w = 0;
+  let r = 0,
+    g = 0,
+    b = 0,
+    w = 0;
   for (let i = 0; i < rgba.length; i += 4) {
     const a = rgba[i + 3]!;
-    r += rgba[i]! * a; g += rgba[i + 1]! * a; b += rgba[i + 2]! * a; w += a;
+    r += rgba[i]! * a;
+    g += rgba[i + 1]! * a;
+    b += rgba[i + 2]! * a;
+    w += a;
   }
   return { r: r / w, g: g / w, b: b / w };
 }
@@ -41,7 +50,9 @@ async function photoMean(name: FixtureName): Promise<Rgb> {
 
 const distance = (a: Rgb, b: Rgb): number => Math.hypot(a.r - b.r, a.g - b.g, a.b - b.b);
 const parseHex = (hex: string): Rgb => ({
-  r: parseInt(hex.slice(1, 3), 16), g: parseInt(hex.slice(3, 5), 16), b: parseInt(hex.slice(5, 7), 16),
+  r: parseInt(hex.slice(1, 3), 16),
+  g: parseInt(hex.slice(3, 5), 16),
+  b: parseInt(hex.slice(5, 7), 16),
 });
 
 const toLinear = (v: number): number => {
@@ -52,9 +63,15 @@ const toSrgb = (l: number): number => 255 * (l <= 0.0031308 ? l * 12.92 : 1.055 
 
 /** Mean RGB of RGBA or RGB pixels averaged in linear light, back in sRGB. */
 function linearMeanOf(pixels: ArrayLike<number>, channels = 4): Rgb {
-  let r = 0, g = 0, b = 0, n = 0;
+  let r = 0,
+    g = 0,
+    b = 0,
+    n = 0;
   for (let i = 0; i < pixels.length; i += channels) {
-    r += toLinear(pixels[i]!); g += toLinear(pixels[i + 1]!); b += toLinear(pixels[i + 2]!); n++;
+    r += toLinear(pixels[i]!);
+    g += toLinear(pixels[i + 1]!);
+    b += toLinear(pixels[i + 2]!);
+    n++;
   }
   return { r: toSrgb(r / n), g: toSrgb(g / n), b: toSrgb(b / n) };
 }
@@ -78,19 +95,30 @@ async function photoShareNear(name: FixtureName, colour: Rgb): Promise<number> {
   return near / (data.length / 3);
 }
 
-const PHOTOS: readonly FixtureName[] = ['rocket.jpg', 'chelsea.png', 'coffee.png', 'astronaut.png', 'hubble_deep_field.jpg'];
+const PHOTOS: readonly FixtureName[] = [
+  'rocket.jpg',
+  'chelsea.png',
+  'coffee.png',
+  'astronaut.png',
+  'hubble_deep_field.jpg',
+];
 
 describe('computePlaceholder on real photographs', () => {
-  it.each(PHOTOS)('%s: the BlurHash decodes to the photo’s mean colour (in linear light, as BlurHash averages)', async (name) => {
-    const pixels = await thumbnail(name);
-    const { blurhash, width, height } = await computePlaceholder(pixels);
-    expect(isBlurhashValid(blurhash).result).toBe(true);
-    expect(blurhash).toHaveLength(4 + 2 * blurhashComponents(pixels.width, pixels.height).reduce((x, y) => x * y));
-    const decoded = decodeBlurhash(blurhash, width * 4, height * 4);
-    // The thumbnail is shrunk in sRGB (the cheap, shrink-on-load way), which dims sparse bright
-    // points such as the stars of the Hubble deep field by a few levels.
-    expect(distance(linearMeanOf(decoded), await photoLinearMean(name))).toBeLessThan(16);
-  });
+  it.each(PHOTOS)(
+    '%s: the BlurHash decodes to the photo’s mean colour (in linear light, as BlurHash averages)',
+    async (name) => {
+      const pixels = await thumbnail(name);
+      const { blurhash, width, height } = await computePlaceholder(pixels);
+      expect(isBlurhashValid(blurhash).result).toBe(true);
+      expect(blurhash).toHaveLength(
+        4 + 2 * blurhashComponents(pixels.width, pixels.height).reduce((x, y) => x * y),
+      );
+      const decoded = decodeBlurhash(blurhash, width * 4, height * 4);
+      // The thumbnail is shrunk in sRGB (the cheap, shrink-on-load way), which dims sparse bright
+      // points such as the stars of the Hubble deep field by a few levels.
+      expect(distance(linearMeanOf(decoded), await photoLinearMean(name))).toBeLessThan(16);
+    },
+  );
 
   it.each(PHOTOS)('%s: the ThumbHash decodes to the photo’s mean colour and aspect ratio', async (name) => {
     const pixels = await thumbnail(name);
@@ -120,14 +148,17 @@ describe('computePlaceholder on real photographs', () => {
     expect(distance(meanOf(data), await photoMean(name))).toBeLessThan(12);
   });
 
-  it.each(PHOTOS)('%s: the dominant colour covers as much of the photo as Sharp’s dominant colour', async (name) => {
-    const { dominantColor: hex } = await computePlaceholder(await thumbnail(name));
-    expect(hex).toMatch(/^#[0-9a-f]{6}$/);
-    const { dominant } = await sharp(fixture(name)).stats();
-    const ours = await photoShareNear(name, parseHex(hex));
-    expect(ours).toBeGreaterThan(0.15);
-    expect(ours).toBeGreaterThanOrEqual(0.95 * (await photoShareNear(name, dominant)));
-  });
+  it.each(PHOTOS)(
+    '%s: the dominant colour covers as much of the photo as Sharp’s dominant colour',
+    async (name) => {
+      const { dominantColor: hex } = await computePlaceholder(await thumbnail(name));
+      expect(hex).toMatch(/^#[0-9a-f]{6}$/);
+      const { dominant } = await sharp(fixture(name)).stats();
+      const ours = await photoShareNear(name, parseHex(hex));
+      expect(ours).toBeGreaterThan(0.15);
+      expect(ours).toBeGreaterThanOrEqual(0.95 * (await photoShareNear(name, dominant)));
+    },
+  );
 
   it('picks the sky of the rocket launch photo, like Sharp', async () => {
     const { dominantColor: hex } = await computePlaceholder(await thumbnail('rocket.jpg'));
@@ -146,10 +177,19 @@ describe('computePlaceholder on real photographs', () => {
 describe('computePlaceholder with transparency', () => {
   /** The cat photo cut out in a circle: transparent corners around an opaque photograph. */
   async function cutOut(): Promise<RgbaPixels> {
-    const mask = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="451" height="300"><ellipse cx="225" cy="150" rx="200" ry="140"/></svg>');
-    const png = await sharp(fixture('chelsea.png')).ensureAlpha().composite([{ input: mask, blend: 'dest-in' }]).png().toBuffer();
+    const mask = Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="451" height="300"><ellipse cx="225" cy="150" rx="200" ry="140"/></svg>',
+    );
+    const png = await sharp(fixture('chelsea.png'))
+      .ensureAlpha()
+      .composite([{ input: mask, blend: 'dest-in' }])
+      .png()
+      .toBuffer();
     const size = fitWithin(451, 300);
-    const { data } = await sharp(png).resize({ ...size, fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+    const { data } = await sharp(png)
+      .resize({ ...size, fit: 'fill' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     return { data, ...size };
   }
 
@@ -170,7 +210,9 @@ describe('computePlaceholder with transparency', () => {
 
     // Transparent pixels (black RGB here) are not what dominates: the cat's fur colour is.
     const dominant = parseHex(placeholder.dominantColor);
-    expect(distance(dominant, parseHex((await computePlaceholder(await thumbnail('chelsea.png'))).dominantColor))).toBeLessThan(24);
+    expect(
+      distance(dominant, parseHex((await computePlaceholder(await thumbnail('chelsea.png'))).dominantColor)),
+    ).toBeLessThan(24);
 
     // BlurHash has no alpha: transparent areas take the mean visible colour, as in ThumbHash.
     const decoded = decodeBlurhash(placeholder.blurhash, 32, 32);
@@ -208,8 +250,14 @@ describe('placeholder sizes', () => {
   });
 
   it('refuses thumbnails larger than ThumbHash allows or with the wrong byte count', async () => {
-    await expect(computePlaceholder({ data: new Uint8Array(101 * 4), width: 101, height: 1 })).rejects.toThrow(RangeError);
-    await expect(computePlaceholder({ data: new Uint8Array(10), width: 2, height: 2 })).rejects.toThrow(RangeError);
-    await expect(computePlaceholder({ data: new Uint8Array(0), width: 0, height: 0 })).rejects.toThrow(RangeError);
+    await expect(
+      computePlaceholder({ data: new Uint8Array(101 * 4), width: 101, height: 1 }),
+    ).rejects.toThrow(RangeError);
+    await expect(computePlaceholder({ data: new Uint8Array(10), width: 2, height: 2 })).rejects.toThrow(
+      RangeError,
+    );
+    await expect(computePlaceholder({ data: new Uint8Array(0), width: 0, height: 0 })).rejects.toThrow(
+      RangeError,
+    );
   });
 });

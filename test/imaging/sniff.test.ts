@@ -78,7 +78,10 @@ describe('sniffImage: raster formats', () => {
     expectFormat(ftyp('msf1', ['msf1', 'hevc']), 'heic');
     expectFormat(ftyp('mif1', ['mif1', 'miaf']), 'heif');
     // An MP4 video is ISO-BMFF too, but not an image.
-    expect(sniffImage(ftyp('isom', ['isom', 'iso2', 'mp41']))).toEqual({ format: undefined, reason: 'unknown' });
+    expect(sniffImage(ftyp('isom', ['isom', 'iso2', 'mp41']))).toEqual({
+      format: undefined,
+      reason: 'unknown',
+    });
   });
 
   it('needs only the first SNIFF_BYTES', () => {
@@ -89,41 +92,57 @@ describe('sniffImage: raster formats', () => {
 });
 
 describe('sniffImage: not images', () => {
-  const reason = (text: string | Buffer): unknown => sniffImage(typeof text === 'string' ? Buffer.from(text) : text);
+  const reason = (text: string | Buffer): unknown =>
+    sniffImage(typeof text === 'string' ? Buffer.from(text) : text);
 
   it('says empty', () => {
     expect(reason(Buffer.alloc(0))).toEqual({ format: undefined, reason: 'empty' });
   });
 
   it('says svg, with or without an XML prolog, comment or doctype', () => {
-    expect(reason('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')).toMatchObject({ reason: 'svg' });
+    expect(reason('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')).toMatchObject({
+      reason: 'svg',
+    });
     expect(
       reason(
         '\ufeff<?xml version="1.0" encoding="utf-8"?>\n<!-- Generator: Adobe Illustrator 27.0.0, SVG Export Plug-In -->\n' +
           '<svg version="1.1" xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
       ),
     ).toMatchObject({ reason: 'svg' });
-    expect(reason('<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n<svg>'))
-      .toMatchObject({ reason: 'svg' });
+    expect(
+      reason(
+        '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n<svg>',
+      ),
+    ).toMatchObject({ reason: 'svg' });
   });
 
   it('says html, including XHTML and fragments', () => {
-    expect(reason('<!DOCTYPE html>\n<html><body><svg></svg></body></html>')).toEqual({ format: undefined, reason: 'html' });
+    expect(reason('<!DOCTYPE html>\n<html><body><svg></svg></body></html>')).toEqual({
+      format: undefined,
+      reason: 'html',
+    });
     expect(reason('  <HTML lang="en">')).toMatchObject({ reason: 'html' });
-    expect(reason('<?xml version="1.0"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN">')).toMatchObject({ reason: 'html' });
+    expect(
+      reason('<?xml version="1.0"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN">'),
+    ).toMatchObject({ reason: 'html' });
     expect(reason('<p>hello</p>')).toMatchObject({ reason: 'html' });
     expect(reason('<script>alert(1)</script>')).toMatchObject({ reason: 'html' });
   });
 
   it('says xml for other XML documents', () => {
-    expect(reason('<?xml version="1.0"?><rss version="2.0"><channel/></rss>')).toEqual({ format: undefined, reason: 'xml' });
+    expect(reason('<?xml version="1.0"?><rss version="2.0"><channel/></rss>')).toEqual({
+      format: undefined,
+      reason: 'xml',
+    });
   });
 
   it('says text for plain text, JSON, UTF-8 and UTF-16', () => {
     expect(reason('hello, world\n')).toEqual({ format: undefined, reason: 'text' });
     expect(reason('{"not":"an image"}')).toMatchObject({ reason: 'text' });
     expect(reason('Ça coûte 10 € — 日本語')).toMatchObject({ reason: 'text' });
-    expect(reason(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('utf-16 text', 'utf16le')]))).toMatchObject({ reason: 'text' });
+    expect(
+      reason(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('utf-16 text', 'utf16le')])),
+    ).toMatchObject({ reason: 'text' });
     // A multi-byte character cut by the sniffing window is still text.
     const long = Buffer.from(`${'a'.repeat(SNIFF_BYTES - 1)}é and more`);
     expect(long[SNIFF_BYTES - 1]).toBe(0xc3);
@@ -143,7 +162,9 @@ describe('sniffImage: not images', () => {
   it('says unknown for binary data', async () => {
     const { gzipSync } = await import('node:zlib');
     expect(reason(gzipSync(Buffer.from('not an image')))).toEqual({ format: undefined, reason: 'unknown' });
-    expect(reason(Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1'))).toMatchObject({ reason: 'unknown' });
+    expect(reason(Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1'))).toMatchObject({
+      reason: 'unknown',
+    });
     // A truncated signature is not a format.
     expect(reason(Buffer.from([0x89, 0x50, 0x4e]))).toMatchObject({ reason: 'unknown' });
   });
@@ -160,8 +181,12 @@ describe('accepted input formats', () => {
   it('matches what Sharp really decodes: every accepted format round-trips', async () => {
     const photo = sharp(fixture('chelsea.png')).resize(32);
     const encoders: Record<string, (s: Sharp) => Sharp> = {
-      jpeg: (s) => s.jpeg(), png: (s) => s.png(), webp: (s) => s.webp(), avif: (s) => s.avif(),
-      gif: (s) => s.gif(), tiff: (s) => s.tiff(),
+      jpeg: (s) => s.jpeg(),
+      png: (s) => s.png(),
+      webp: (s) => s.webp(),
+      avif: (s) => s.avif(),
+      gif: (s) => s.gif(),
+      tiff: (s) => s.tiff(),
     };
     for (const format of ACCEPTED_INPUT_FORMATS) {
       const bytes = await encoders[format]!(photo.clone()).toBuffer();
