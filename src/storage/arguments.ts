@@ -14,18 +14,27 @@ export const MAX_PRESIGNED_POST_BYTES = 5 * 1024 ** 3;
 export const MAX_PRESIGNED_POST_SECONDS = 7 * 24 * 3600;
 
 const TOKEN = "[A-Za-z0-9!#$%&'*+.^_`|~-]+";
-const MEDIA_TYPE = new RegExp(`^${TOKEN}/${TOKEN}(?:[ \\t]*;[ \\t]*${TOKEN}=(?:${TOKEN}|"[^"\\\\\\r\\n]*"))*$`);
+const MEDIA_TYPE = new RegExp(
+  `^${TOKEN}/${TOKEN}(?:[ \\t]*;[ \\t]*${TOKEN}=(?:${TOKEN}|"[^"\\\\\\r\\n]*"))*$`,
+);
 const PRINTABLE = /^[\x20-\x7e]*$/;
 
-const describe = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
+const describe = (value: unknown): string =>
+  typeof value === 'string' ? JSON.stringify(value) : String(value);
 
 /**
  * Checks a media type such as `image/jpeg` or `text/plain; charset=utf-8`.
  * @throws RangeError when it is not `type/subtype[; param=value]*` of at most 255 characters.
  */
 export function assertContentType(contentType: unknown): asserts contentType is string {
-  if (typeof contentType !== 'string' || contentType.length > MAX_HEADER_VALUE_LENGTH || !MEDIA_TYPE.test(contentType)) {
-    throw new RangeError(`Expected a media type such as image/jpeg for contentType but received ${describe(contentType)}`);
+  if (
+    typeof contentType !== 'string' ||
+    contentType.length > MAX_HEADER_VALUE_LENGTH ||
+    !MEDIA_TYPE.test(contentType)
+  ) {
+    throw new RangeError(
+      `Expected a media type such as image/jpeg for contentType but received ${describe(contentType)}`,
+    );
   }
 }
 
@@ -39,8 +48,13 @@ export function assertWriteOptions(options: WriteOptions): void {
     throw new RangeError(`Expected a non-negative integer for bytes but received ${describe(options.bytes)}`);
   }
   const cc = options.cacheControl;
-  if (cc !== undefined && (typeof cc !== 'string' || cc.length > MAX_HEADER_VALUE_LENGTH || !PRINTABLE.test(cc))) {
-    throw new RangeError(`Expected printable ASCII of at most ${MAX_HEADER_VALUE_LENGTH} characters for cacheControl but received ${describe(cc)}`);
+  if (
+    cc !== undefined &&
+    (typeof cc !== 'string' || cc.length > MAX_HEADER_VALUE_LENGTH || !PRINTABLE.test(cc))
+  ) {
+    throw new RangeError(
+      `Expected printable ASCII of at most ${MAX_HEADER_VALUE_LENGTH} characters for cacheControl but received ${describe(cc)}`,
+    );
   }
 }
 
@@ -51,7 +65,9 @@ export function assertWriteOptions(options: WriteOptions): void {
 export function assertByteRange(range: ByteRange): void {
   const { start, end } = range;
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
-    throw new RangeError(`Expected integers 0 ≤ start ≤ end for a byte range but received ${describe(start)}-${describe(end)}`);
+    throw new RangeError(
+      `Expected integers 0 ≤ start ≤ end for a byte range but received ${describe(start)}-${describe(end)}`,
+    );
   }
 }
 
@@ -77,13 +93,23 @@ export function resolvePresignPostOptions(options: PresignPostOptions): Resolved
   const { maxBytes, expiresInSeconds } = options;
   const minBytes = options.minBytes ?? 1;
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > MAX_PRESIGNED_POST_BYTES) {
-    throw new RangeError(`Expected integer between 1 and ${MAX_PRESIGNED_POST_BYTES} for maxBytes but received ${describe(maxBytes)}`);
+    throw new RangeError(
+      `Expected integer between 1 and ${MAX_PRESIGNED_POST_BYTES} for maxBytes but received ${describe(maxBytes)}`,
+    );
   }
   if (!Number.isSafeInteger(minBytes) || minBytes < 0 || minBytes > maxBytes) {
-    throw new RangeError(`Expected integer between 0 and ${maxBytes} for minBytes but received ${describe(minBytes)}`);
+    throw new RangeError(
+      `Expected integer between 0 and ${maxBytes} for minBytes but received ${describe(minBytes)}`,
+    );
   }
-  if (!Number.isSafeInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > MAX_PRESIGNED_POST_SECONDS) {
-    throw new RangeError(`Expected integer between 1 and ${MAX_PRESIGNED_POST_SECONDS} for expiresInSeconds but received ${describe(expiresInSeconds)}`);
+  if (
+    !Number.isSafeInteger(expiresInSeconds) ||
+    expiresInSeconds < 1 ||
+    expiresInSeconds > MAX_PRESIGNED_POST_SECONDS
+  ) {
+    throw new RangeError(
+      `Expected integer between 1 and ${MAX_PRESIGNED_POST_SECONDS} for expiresInSeconds but received ${describe(expiresInSeconds)}`,
+    );
   }
   return { contentType: options.contentType, maxBytes, minBytes, expiresInSeconds };
 }

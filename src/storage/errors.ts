@@ -30,7 +30,10 @@ export class ObjectTooLargeError extends StorageError {
   readonly bytes: number | undefined;
 
   constructor(key: string | undefined, maxBytes: number, bytes?: number) {
-    super(`${subject(key)} ${bytes === undefined ? 'is larger than' : `has ${bytes} bytes, more than`} ${maxBytes} bytes.`, { key });
+    super(
+      `${subject(key)} ${bytes === undefined ? 'is larger than' : `has ${bytes} bytes, more than`} ${maxBytes} bytes.`,
+      { key },
+    );
     this.name = 'ObjectTooLargeError';
     this.maxBytes = maxBytes;
     this.bytes = bytes;
@@ -56,7 +59,10 @@ export class ObjectSizeMismatchError extends StorageError {
   readonly actualBytes: number;
 
   constructor(key: string, expectedBytes: number, actualBytes: number) {
-    super(`Object ${key}: ${expectedBytes} bytes were declared, the body has ${actualBytes > expectedBytes ? `more than ${expectedBytes}` : actualBytes}.`, { key });
+    super(
+      `Object ${key}: ${expectedBytes} bytes were declared, the body has ${actualBytes > expectedBytes ? `more than ${expectedBytes}` : actualBytes}.`,
+      { key },
+    );
     this.name = 'ObjectSizeMismatchError';
     this.expectedBytes = expectedBytes;
     this.actualBytes = actualBytes;
@@ -69,7 +75,10 @@ export class ObjectRangeNotSatisfiableError extends StorageError {
   readonly size: number | undefined;
 
   constructor(key: string, size?: number, options: { cause?: unknown } = {}) {
-    super(`Range not satisfiable for object ${key}${size === undefined ? '' : ` of ${size} bytes`}.`, { key, cause: options.cause });
+    super(`Range not satisfiable for object ${key}${size === undefined ? '' : ` of ${size} bytes`}.`, {
+      key,
+      cause: options.cause,
+    });
     this.name = 'ObjectRangeNotSatisfiableError';
     this.size = size;
   }
@@ -81,7 +90,10 @@ export class InvalidObjectKeyError extends StorageError {
   readonly reason: string;
 
   constructor(key: string, reason: string) {
-    super(`Invalid object key ${JSON.stringify(key.length > 100 ? `${key.slice(0, 100)}…` : key)}: ${reason}.`, { key });
+    super(
+      `Invalid object key ${JSON.stringify(key.length > 100 ? `${key.slice(0, 100)}…` : key)}: ${reason}.`,
+      { key },
+    );
     this.name = 'InvalidObjectKeyError';
     this.reason = reason;
   }
@@ -97,11 +109,7 @@ export class StorageUnavailableError extends StorageError {
 
 /** Why a local signed upload form was refused; see `verifyLocalPostPolicy`. */
 export type UploadPolicyFailure =
-  | 'malformed'
-  | 'bad-signature'
-  | 'expired'
-  | 'wrong-key'
-  | 'wrong-content-type';
+  'malformed' | 'bad-signature' | 'expired' | 'wrong-key' | 'wrong-content-type';
 
 /** A local signed upload form failed verification. */
 export class UploadPolicyError extends StorageError {

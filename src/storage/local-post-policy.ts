@@ -38,7 +38,9 @@ export type UploadFormFields = Readonly<Record<string, string | undefined>>;
 export function assertUploadSecret(secret: string | Uint8Array): void {
   const bytes = typeof secret === 'string' ? Buffer.byteLength(secret, 'utf8') : secret.byteLength;
   if (bytes < MIN_UPLOAD_SECRET_BYTES) {
-    throw new RangeError(`Expected an upload signing secret of at least ${MIN_UPLOAD_SECRET_BYTES} bytes but received ${bytes}`);
+    throw new RangeError(
+      `Expected an upload signing secret of at least ${MIN_UPLOAD_SECRET_BYTES} bytes but received ${bytes}`,
+    );
   }
 }
 
@@ -49,7 +51,10 @@ const sign = (secret: string | Uint8Array, encodedPolicy: string): string =>
  * Encodes and signs a policy.
  * @returns the `policy` and `signature` form fields.
  */
-export function signLocalPostPolicy(policy: LocalPostPolicy, secret: string | Uint8Array): { policy: string; signature: string } {
+export function signLocalPostPolicy(
+  policy: LocalPostPolicy,
+  secret: string | Uint8Array,
+): { policy: string; signature: string } {
   const json = JSON.stringify({
     key: policy.key,
     contentType: policy.contentType,
@@ -70,7 +75,8 @@ export function formField(fields: UploadFormFields, name: string): string | unde
   return undefined;
 }
 
-const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
 function decodePolicy(encoded: string): LocalPostPolicy {
   let parsed: unknown;
@@ -83,10 +89,21 @@ function decodePolicy(encoded: string): LocalPostPolicy {
     const p = parsed as Record<string, unknown>;
     const expiresAt = typeof p.expiresAt === 'string' ? new Date(p.expiresAt) : undefined;
     if (
-      isObjectKey(p.key) && typeof p.contentType === 'string' && isCount(p.minBytes) && isCount(p.maxBytes) &&
-      p.minBytes <= p.maxBytes && expiresAt !== undefined && !Number.isNaN(expiresAt.getTime())
+      isObjectKey(p.key) &&
+      typeof p.contentType === 'string' &&
+      isCount(p.minBytes) &&
+      isCount(p.maxBytes) &&
+      p.minBytes <= p.maxBytes &&
+      expiresAt !== undefined &&
+      !Number.isNaN(expiresAt.getTime())
     ) {
-      return { key: p.key, contentType: p.contentType, minBytes: p.minBytes, maxBytes: p.maxBytes, expiresAt };
+      return {
+        key: p.key,
+        contentType: p.contentType,
+        minBytes: p.minBytes,
+        maxBytes: p.maxBytes,
+        expiresAt,
+      };
     }
   }
   throw new UploadPolicyError('malformed', 'The upload policy cannot be read.');
@@ -102,11 +119,18 @@ function decodePolicy(encoded: string): LocalPostPolicy {
  * @throws UploadPolicyError with `reason` `malformed` (policy or signature missing),
  *   `bad-signature`, `expired`, `wrong-key` or `wrong-content-type`.
  */
-export function verifyLocalPostPolicy(fields: UploadFormFields, now: Date, secret: string | Uint8Array): LocalPostPolicy {
+export function verifyLocalPostPolicy(
+  fields: UploadFormFields,
+  now: Date,
+  secret: string | Uint8Array,
+): LocalPostPolicy {
   const encoded = formField(fields, 'policy');
   const signature = formField(fields, 'signature');
   if (encoded === undefined || encoded === '' || signature === undefined || signature === '') {
-    throw new UploadPolicyError('malformed', 'The form must carry the policy and signature fields before the file.');
+    throw new UploadPolicyError(
+      'malformed',
+      'The form must carry the policy and signature fields before the file.',
+    );
   }
   const expected = Buffer.from(sign(secret, encoded), 'utf8');
   const given = Buffer.from(signature, 'utf8');
@@ -115,11 +139,17 @@ export function verifyLocalPostPolicy(fields: UploadFormFields, now: Date, secre
   }
   const policy = decodePolicy(encoded);
   if (now.getTime() > policy.expiresAt.getTime()) {
-    throw new UploadPolicyError('expired', `The upload form expired at ${policy.expiresAt.toISOString()}.`, { key: policy.key });
+    throw new UploadPolicyError('expired', `The upload form expired at ${policy.expiresAt.toISOString()}.`, {
+      key: policy.key,
+    });
   }
   const key = formField(fields, 'key');
   if (key !== policy.key) {
-    throw new UploadPolicyError('wrong-key', 'The key field is not the key this upload form was signed for.', { key: policy.key });
+    throw new UploadPolicyError(
+      'wrong-key',
+      'The key field is not the key this upload form was signed for.',
+      { key: policy.key },
+    );
   }
   const contentType = formField(fields, 'content-type');
   if (contentType !== policy.contentType) {

@@ -20,10 +20,25 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { constants as fsConstants, type Dirent } from 'node:fs';
-import { access, mkdir, open, readdir, realpath, rename, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import {
+  access,
+  mkdir,
+  open,
+  readdir,
+  realpath,
+  rename,
+  rmdir,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import { assertByteRange, assertMaxBytes, assertWriteOptions, resolvePresignPostOptions } from './arguments.js';
+import {
+  assertByteRange,
+  assertMaxBytes,
+  assertWriteOptions,
+  resolvePresignPostOptions,
+} from './arguments.js';
 import {
   InvalidObjectKeyError,
   ObjectNotFoundError,
@@ -41,7 +56,14 @@ import {
   type UploadFormFields,
 } from './local-post-policy.js';
 import { assertKeyPrefix, assertObjectKey, isObjectKey } from './object-key.js';
-import type { ByteRange, ObjectInfo, ObjectStore, PresignedPost, PresignPostOptions, WriteOptions } from './object-store.js';
+import type {
+  ByteRange,
+  ObjectInfo,
+  ObjectStore,
+  PresignedPost,
+  PresignPostOptions,
+  WriteOptions,
+} from './object-store.js';
 import { chunkToBuffer } from './streams.js';
 
 /** Size of the header at the start of every object file, in bytes. */
@@ -96,14 +118,25 @@ const isMissing = (error: unknown): boolean => {
   return code === 'ENOENT' || code === 'ENOTDIR';
 };
 
-const UNAVAILABLE_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'EIO', 'EMFILE', 'ENFILE', 'EBUSY']);
+const UNAVAILABLE_CODES = new Set([
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'ENOSPC',
+  'EDQUOT',
+  'EIO',
+  'EMFILE',
+  'ENFILE',
+  'EBUSY',
+]);
 
 /** Maps a file system error to a storage error. */
 function fsError(error: unknown, key: string | undefined, action: string): StorageError {
   if (error instanceof StorageError) return error;
   const code = errnoCode(error);
   const message = `Local storage could not ${action}${key === undefined ? '' : ` ${key}`}${code === undefined ? '' : ` (${code})`}.`;
-  if (code !== undefined && UNAVAILABLE_CODES.has(code)) return new StorageUnavailableError(message, { key, cause: error });
+  if (code !== undefined && UNAVAILABLE_CODES.has(code))
+    return new StorageUnavailableError(message, { key, cause: error });
   return new StorageError(message, { key, cause: error });
 }
 
@@ -127,8 +160,11 @@ function decodeHeader(raw: Buffer, fileSize: number, key: string): ObjectHeader 
   if (typeof parsed === 'object' && parsed !== null) {
     const h = parsed as Record<string, unknown>;
     if (
-      h.format === FORMAT && typeof h.contentType === 'string' && typeof h.etag === 'string' &&
-      typeof h.bytes === 'number' && h.bytes === fileSize - LOCAL_OBJECT_HEADER_BYTES &&
+      h.format === FORMAT &&
+      typeof h.contentType === 'string' &&
+      typeof h.etag === 'string' &&
+      typeof h.bytes === 'number' &&
+      h.bytes === fileSize - LOCAL_OBJECT_HEADER_BYTES &&
       (h.cacheControl === undefined || typeof h.cacheControl === 'string')
     ) {
       return {
@@ -175,7 +211,8 @@ async function syncDirectory(path: string): Promise<void> {
   }
 }
 
-const inside = (root: string, path: string): boolean => path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+const inside = (root: string, path: string): boolean =>
+  path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 
 const objectInfo = (key: string, header: ObjectHeader, lastModified: Date): ObjectInfo => ({
   key,
@@ -210,10 +247,14 @@ export class LocalObjectStore implements ObjectStore {
     try {
       base = new URL(options.uploadBaseUrl);
     } catch {
-      throw new RangeError(`Expected an http(s) URL for uploadBaseUrl but received ${JSON.stringify(options.uploadBaseUrl)}`);
+      throw new RangeError(
+        `Expected an http(s) URL for uploadBaseUrl but received ${JSON.stringify(options.uploadBaseUrl)}`,
+      );
     }
     if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-      throw new RangeError(`Expected an http(s) URL for uploadBaseUrl but received ${JSON.stringify(options.uploadBaseUrl)}`);
+      throw new RangeError(
+        `Expected an http(s) URL for uploadBaseUrl but received ${JSON.stringify(options.uploadBaseUrl)}`,
+      );
     }
     this.rootOption = options.root;
     this.uploadUrl = `${options.uploadBaseUrl.replace(/\/+$/, '')}${LOCAL_UPLOAD_PATH}`;
@@ -232,12 +273,17 @@ export class LocalObjectStore implements ObjectStore {
       this.rootPath = await realpath(this.rootOption);
       return this.rootPath;
     } catch (error) {
-      throw new StorageUnavailableError(`Local storage root ${this.rootOption} is not usable.`, { cause: error });
+      throw new StorageUnavailableError(`Local storage root ${this.rootOption} is not usable.`, {
+        cause: error,
+      });
     }
   }
 
   /** The directory and file of a key; `undefined` when its directory does not exist and `create` is false. */
-  private async locate(key: string, create: boolean): Promise<(Located & { made: string | undefined }) | undefined> {
+  private async locate(
+    key: string,
+    create: boolean,
+  ): Promise<(Located & { made: string | undefined }) | undefined> {
     const root = await this.root();
     const segments = key.split('/');
     const name = `${segments.pop() ?? ''}${LOCAL_OBJECT_SUFFIX}`;
@@ -254,7 +300,10 @@ export class LocalObjectStore implements ObjectStore {
     } catch (error) {
       if (!create && isMissing(error)) return undefined;
       if (errnoCode(error) === 'ENOTDIR' || errnoCode(error) === 'EEXIST') {
-        throw new StorageError(`Local storage cannot place ${key}: a foreign file stands where its directory belongs.`, { key, cause: error });
+        throw new StorageError(
+          `Local storage cannot place ${key}: a foreign file stands where its directory belongs.`,
+          { key, cause: error },
+        );
       }
       throw fsError(error, key, 'resolve');
     }
@@ -341,11 +390,15 @@ export class LocalObjectStore implements ObjectStore {
     if (object === undefined) throw new ObjectNotFoundError(key);
     const { handle, header } = object;
     try {
-      if (maxBytes !== undefined && header.bytes > maxBytes) throw new ObjectTooLargeError(key, maxBytes, header.bytes);
-      const buffer = await readExactly(handle, header.bytes, LOCAL_OBJECT_HEADER_BYTES).catch((error: unknown) => {
-        throw fsError(error, key, 'read');
-      });
-      if (buffer.length !== header.bytes) throw new StorageError(`Local object ${key} is shorter than its header says.`, { key });
+      if (maxBytes !== undefined && header.bytes > maxBytes)
+        throw new ObjectTooLargeError(key, maxBytes, header.bytes);
+      const buffer = await readExactly(handle, header.bytes, LOCAL_OBJECT_HEADER_BYTES).catch(
+        (error: unknown) => {
+          throw fsError(error, key, 'read');
+        },
+      );
+      if (buffer.length !== header.bytes)
+        throw new StorageError(`Local object ${key} is shorter than its header says.`, { key });
       return buffer;
     } finally {
       await handle.close().catch(() => undefined);
@@ -355,7 +408,12 @@ export class LocalObjectStore implements ObjectStore {
   async write(key: string, body: Readable | Buffer, options: WriteOptions): Promise<ObjectInfo> {
     assertObjectKey(key);
     assertWriteOptions(options);
-    encodeHeader({ contentType: options.contentType, bytes: Number.MAX_SAFE_INTEGER, etag: 'f'.repeat(32), cacheControl: options.cacheControl });
+    encodeHeader({
+      contentType: options.contentType,
+      bytes: Number.MAX_SAFE_INTEGER,
+      etag: 'f'.repeat(32),
+      cacheControl: options.cacheControl,
+    });
     const step = <T>(promise: Promise<T>, action: string): Promise<T> =>
       promise.catch((error: unknown) => {
         throw fsError(error, key, action);
@@ -368,7 +426,8 @@ export class LocalObjectStore implements ObjectStore {
     let handle: FileHandle | undefined;
     for (let attempt = 0; handle === undefined; attempt += 1) {
       const where = await this.locate(key, true);
-      if (where === undefined) throw new StorageError(`Local storage could not create the directory of ${key}.`, { key });
+      if (where === undefined)
+        throw new StorageError(`Local storage could not create the directory of ${key}.`, { key });
       made ??= where.made;
       located = where;
       temp = join(where.dir, `${TEMP_PREFIX}${randomUUID()}`);
@@ -391,7 +450,8 @@ export class LocalObjectStore implements ObjectStore {
       if (Buffer.isBuffer(body)) {
         md5.update(body);
         bytes = body.length;
-        if (declared !== undefined && declared !== bytes) throw new ObjectSizeMismatchError(key, declared, bytes);
+        if (declared !== undefined && declared !== bytes)
+          throw new ObjectSizeMismatchError(key, declared, bytes);
         await step(writeAll(handle, body, LOCAL_OBJECT_HEADER_BYTES), 'write');
       } else {
         for await (const chunk of body) {
@@ -403,7 +463,8 @@ export class LocalObjectStore implements ObjectStore {
           await step(writeAll(handle, buffer, LOCAL_OBJECT_HEADER_BYTES + bytes), 'write');
           bytes += buffer.length;
         }
-        if (declared !== undefined && declared !== bytes) throw new ObjectSizeMismatchError(key, declared, bytes);
+        if (declared !== undefined && declared !== bytes)
+          throw new ObjectSizeMismatchError(key, declared, bytes);
       }
       const header: ObjectHeader = {
         contentType: options.contentType,
@@ -433,7 +494,7 @@ export class LocalObjectStore implements ObjectStore {
     const chain = [dir];
     if (made !== undefined) {
       const stop = dirname(made);
-      for (let current = dir; current !== stop && current !== dirname(current); ) {
+      for (let current = dir; current !== stop && current !== dirname(current);) {
         current = dirname(current);
         chain.push(current);
       }
@@ -507,12 +568,22 @@ export class LocalObjectStore implements ObjectStore {
     for (const entry of entries) {
       if (entry.isDirectory()) {
         if (entry.name.startsWith(partial) && isObjectKey(entry.name)) {
-          items.push({ order: `${keyPrefix}${entry.name}/`, name: entry.name, key: `${keyPrefix}${entry.name}/`, directory: true });
+          items.push({
+            order: `${keyPrefix}${entry.name}/`,
+            name: entry.name,
+            key: `${keyPrefix}${entry.name}/`,
+            directory: true,
+          });
         }
       } else if (entry.isFile() && entry.name.endsWith(LOCAL_OBJECT_SUFFIX)) {
         const segment = entry.name.slice(0, -LOCAL_OBJECT_SUFFIX.length);
         if (segment.startsWith(partial) && isObjectKey(segment)) {
-          items.push({ order: `${keyPrefix}${segment}`, name: entry.name, key: `${keyPrefix}${segment}`, directory: false });
+          items.push({
+            order: `${keyPrefix}${segment}`,
+            name: entry.name,
+            key: `${keyPrefix}${segment}`,
+            directory: false,
+          });
         }
       }
     }
@@ -543,7 +614,12 @@ export class LocalObjectStore implements ObjectStore {
     const signed = signLocalPostPolicy(policy, this.uploadSecret);
     return {
       url: this.uploadUrl,
-      fields: { key, 'Content-Type': resolved.contentType, policy: signed.policy, signature: signed.signature },
+      fields: {
+        key,
+        'Content-Type': resolved.contentType,
+        policy: signed.policy,
+        signature: signed.signature,
+      },
       expiresAt,
     };
   }
@@ -563,7 +639,9 @@ export class LocalObjectStore implements ObjectStore {
     try {
       await access(root, fsConstants.R_OK | fsConstants.W_OK | fsConstants.X_OK);
     } catch (error) {
-      throw new StorageUnavailableError(`Local storage root ${root} is not readable and writable.`, { cause: error });
+      throw new StorageUnavailableError(`Local storage root ${root} is not readable and writable.`, {
+        cause: error,
+      });
     }
   }
 }

@@ -36,7 +36,12 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { assertByteRange, assertMaxBytes, assertWriteOptions, resolvePresignPostOptions } from './arguments.js';
+import {
+  assertByteRange,
+  assertMaxBytes,
+  assertWriteOptions,
+  resolvePresignPostOptions,
+} from './arguments.js';
 import {
   ObjectNotFoundError,
   ObjectRangeNotSatisfiableError,
@@ -46,7 +51,14 @@ import {
   StorageUnavailableError,
 } from './errors.js';
 import { assertKeyPrefix, assertObjectKey, isObjectKey } from './object-key.js';
-import type { ByteRange, ObjectInfo, ObjectStore, PresignedPost, PresignPostOptions, WriteOptions } from './object-store.js';
+import type {
+  ByteRange,
+  ObjectInfo,
+  ObjectStore,
+  PresignedPost,
+  PresignPostOptions,
+  WriteOptions,
+} from './object-store.js';
 import { chunkToBuffer, collectStream } from './streams.js';
 
 const MiB = 1024 * 1024;
@@ -98,12 +110,18 @@ const metadataStatus = (error: unknown): number | undefined => {
 
 /** The name of an SDK or network error (checked by shape: network errors may come from another realm). */
 const errorName = (error: unknown): string | undefined =>
-  typeof error === 'object' && error !== null && 'name' in error && typeof error.name === 'string' ? error.name : undefined;
+  typeof error === 'object' && error !== null && 'name' in error && typeof error.name === 'string'
+    ? error.name
+    : undefined;
 
-const unquote = (etag: string | undefined): string | undefined => (etag === undefined ? undefined : etag.replace(/^(W\/)?"|"$/g, ''));
+const unquote = (etag: string | undefined): string | undefined =>
+  etag === undefined ? undefined : etag.replace(/^(W\/)?"|"$/g, '');
 
 const isHttpRequestLike = (request: unknown): request is { headers: Record<string, string>; body: unknown } =>
-  typeof request === 'object' && request !== null && 'headers' in request && typeof (request as { headers: unknown }).headers === 'object';
+  typeof request === 'object' &&
+  request !== null &&
+  'headers' in request &&
+  typeof (request as { headers: unknown }).headers === 'object';
 
 /** Objects in one S3 bucket; see the module documentation. */
 export class S3ObjectStore implements ObjectStore {
@@ -120,7 +138,9 @@ export class S3ObjectStore implements ObjectStore {
   constructor(options: S3ObjectStoreOptions) {
     const partSize = options.partSizeBytes ?? S3_DEFAULT_PART_BYTES;
     if (!Number.isSafeInteger(partSize) || partSize < S3_MIN_PART_BYTES || partSize > S3_MAX_PART_BYTES) {
-      throw new RangeError(`Expected integer between ${S3_MIN_PART_BYTES} and ${S3_MAX_PART_BYTES} for partSizeBytes but received ${partSize}`);
+      throw new RangeError(
+        `Expected integer between ${S3_MIN_PART_BYTES} and ${S3_MAX_PART_BYTES} for partSizeBytes but received ${partSize}`,
+      );
     }
     const checksums = options.checksums === 'when-supported' ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED';
     const config: S3ClientConfig = {
@@ -137,9 +157,10 @@ export class S3ObjectStore implements ObjectStore {
     this.region = options.region;
     this.partSize = partSize;
     this.client = new S3Client(config);
-    this.presignClient = options.publicEndpoint === undefined || options.publicEndpoint === options.endpoint
-      ? this.client
-      : new S3Client({ ...config, endpoint: options.publicEndpoint });
+    this.presignClient =
+      options.publicEndpoint === undefined || options.publicEndpoint === options.endpoint
+        ? this.client
+        : new S3Client({ ...config, endpoint: options.publicEndpoint });
   }
 
   /** Maps an SDK or network error to a storage error. */
@@ -158,7 +179,14 @@ export class S3ObjectStore implements ObjectStore {
     }
     const detail = `${name ?? 'error'}${status === undefined ? '' : ` ${status}`}`;
     const message = `S3 could not ${action}${key === undefined ? '' : ` ${key}`} in bucket ${this.bucket} (${detail}).`;
-    if (status === undefined || status >= 500 || status === 401 || status === 403 || status === 429 || status === 404) {
+    if (
+      status === undefined ||
+      status >= 500 ||
+      status === 401 ||
+      status === 403 ||
+      status === 429 ||
+      status === 404
+    ) {
       return new StorageUnavailableError(message, { key, cause: error });
     }
     return new StorageError(message, { key, cause: error });
@@ -192,19 +220,28 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /** The body of a GET, its length, and the object's full size when the answer states it. */
-  private async getBody(key: string, range: ByteRange | undefined): Promise<{ body: Readable; bytes: number | undefined; size: number | undefined }> {
+  private async getBody(
+    key: string,
+    range: ByteRange | undefined,
+  ): Promise<{ body: Readable; bytes: number | undefined; size: number | undefined }> {
     const output = await this.send('read', key, () =>
-      this.client.send(new GetObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        ...(range === undefined ? {} : { Range: `bytes=${range.start}-${range.end}` }),
-      })),
+      this.client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          ...(range === undefined ? {} : { Range: `bytes=${range.start}-${range.end}` }),
+        }),
+      ),
     );
     if (!(output.Body instanceof Readable)) {
       throw new StorageError(`S3 returned no readable body for ${key}.`, { key });
     }
     const total = /\/(\d+)$/.exec(output.ContentRange ?? '')?.[1];
-    return { body: output.Body, bytes: output.ContentLength, size: total === undefined ? undefined : Number(total) };
+    return {
+      body: output.Body,
+      bytes: output.ContentLength,
+      size: total === undefined ? undefined : Number(total),
+    };
   }
 
   async read(key: string, range?: ByteRange): Promise<Readable> {
@@ -237,11 +274,17 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /** The body in parts of `partSize` bytes (the last may be shorter; an empty body is one empty part). */
-  private async *parts(key: string, body: Readable | Buffer, declared: number | undefined): AsyncGenerator<Buffer> {
+  private async *parts(
+    key: string,
+    body: Readable | Buffer,
+    declared: number | undefined,
+  ): AsyncGenerator<Buffer> {
     if (Buffer.isBuffer(body)) {
-      if (declared !== undefined && declared !== body.length) throw new ObjectSizeMismatchError(key, declared, body.length);
+      if (declared !== undefined && declared !== body.length)
+        throw new ObjectSizeMismatchError(key, declared, body.length);
       if (body.length === 0) yield body;
-      for (let offset = 0; offset < body.length; offset += this.partSize) yield body.subarray(offset, offset + this.partSize);
+      for (let offset = 0; offset < body.length; offset += this.partSize)
+        yield body.subarray(offset, offset + this.partSize);
       return;
     }
     let pending: Buffer[] = [];
@@ -294,7 +337,9 @@ export class S3ObjectStore implements ObjectStore {
       // Only the last part is shorter than a full part, so a short first part is the whole body.
       if (firstPart.length < this.partSize) {
         const put = await this.send('write', key, () =>
-          this.client.send(new PutObjectCommand({ ...common, Body: firstPart, ContentLength: firstPart.length })),
+          this.client.send(
+            new PutObjectCommand({ ...common, Body: firstPart, ContentLength: firstPart.length }),
+          ),
         );
         return info(firstPart.length, put.ETag);
       }
@@ -327,9 +372,16 @@ export class S3ObjectStore implements ObjectStore {
           throw new ObjectTooLargeError(key, S3_MAX_PARTS * this.partSize);
         }
         const output = await this.send('upload a part of', key, () =>
-          this.client.send(new UploadPartCommand({
-            Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: part, ContentLength: part.length,
-          })),
+          this.client.send(
+            new UploadPartCommand({
+              Bucket: this.bucket,
+              Key: key,
+              UploadId: uploadId,
+              PartNumber: partNumber,
+              Body: part,
+              ContentLength: part.length,
+            }),
+          ),
         );
         completed.push({ PartNumber: partNumber, ETag: output.ETag });
         bytes += part.length;
@@ -337,9 +389,14 @@ export class S3ObjectStore implements ObjectStore {
       await upload(firstPart);
       for await (const part of rest) await upload(part);
       const done = await this.send('complete the multipart upload of', key, () =>
-        this.client.send(new CompleteMultipartUploadCommand({
-          Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: completed },
-        })),
+        this.client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key: key,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: completed },
+          }),
+        ),
       );
       return info(bytes, done.ETag);
     } catch (error) {
@@ -373,8 +430,14 @@ export class S3ObjectStore implements ObjectStore {
       command.middlewareStack.add(
         (next) => async (args) => {
           const request: unknown = args.request;
-          if (isHttpRequestLike(request) && (typeof request.body === 'string' || ArrayBuffer.isView(request.body))) {
-            const payload = typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : chunkToBuffer(request.body);
+          if (
+            isHttpRequestLike(request) &&
+            (typeof request.body === 'string' || ArrayBuffer.isView(request.body))
+          ) {
+            const payload =
+              typeof request.body === 'string'
+                ? Buffer.from(request.body, 'utf8')
+                : chunkToBuffer(request.body);
             request.headers['content-md5'] = createHash('md5').update(payload).digest('base64');
           }
           return next(args);
@@ -399,11 +462,13 @@ export class S3ObjectStore implements ObjectStore {
     do {
       const token = continuationToken;
       const page = await this.send('list', prefix === '' ? undefined : prefix, () =>
-        this.client.send(new ListObjectsV2Command({
-          Bucket: this.bucket,
-          ...(prefix === '' ? {} : { Prefix: prefix }),
-          ...(token === undefined ? {} : { ContinuationToken: token }),
-        })),
+        this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            ...(prefix === '' ? {} : { Prefix: prefix }),
+            ...(token === undefined ? {} : { ContinuationToken: token }),
+          }),
+        ),
       );
       for (const object of page.Contents ?? []) {
         if (!isObjectKey(object.Key)) continue;
@@ -447,7 +512,12 @@ export class S3ObjectStore implements ObjectStore {
     if (encodedPolicy !== undefined) {
       try {
         const policy: unknown = JSON.parse(Buffer.from(encodedPolicy, 'base64').toString('utf8'));
-        if (typeof policy === 'object' && policy !== null && 'expiration' in policy && typeof policy.expiration === 'string') {
+        if (
+          typeof policy === 'object' &&
+          policy !== null &&
+          'expiration' in policy &&
+          typeof policy.expiration === 'string'
+        ) {
           const expiresAt = new Date(policy.expiration);
           if (!Number.isNaN(expiresAt.getTime())) return expiresAt;
         }
@@ -487,17 +557,21 @@ export class S3ObjectStore implements ObjectStore {
       }
     }
     try {
-      await this.client.send(new CreateBucketCommand({
-        Bucket: this.bucket,
-        ...(this.region === 'us-east-1' || this.region === 'auto'
-          ? {}
-          : { CreateBucketConfiguration: { LocationConstraint: this.region as BucketLocationConstraint } }),
-      }));
+      await this.client.send(
+        new CreateBucketCommand({
+          Bucket: this.bucket,
+          ...(this.region === 'us-east-1' || this.region === 'auto'
+            ? {}
+            : { CreateBucketConfiguration: { LocationConstraint: this.region as BucketLocationConstraint } }),
+        }),
+      );
     } catch (error) {
       const name = errorName(error);
       if (name === 'BucketAlreadyOwnedByYou') return;
       const mapped = this.toStorageError(error, undefined, 'create');
-      throw mapped instanceof StorageUnavailableError ? mapped : new StorageUnavailableError(mapped.message, { cause: error });
+      throw mapped instanceof StorageUnavailableError
+        ? mapped
+        : new StorageUnavailableError(mapped.message, { cause: error });
     }
   }
 

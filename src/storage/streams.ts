@@ -18,7 +18,11 @@ export function chunkToBuffer(chunk: unknown): Buffer {
  * @param maxBytes largest accepted total, in bytes; default: no limit.
  * @throws ObjectTooLargeError (with `key`) when the stream is longer than `maxBytes`.
  */
-export async function collectStream(stream: Readable, maxBytes = Number.POSITIVE_INFINITY, key?: string): Promise<Buffer> {
+export async function collectStream(
+  stream: Readable,
+  maxBytes = Number.POSITIVE_INFINITY,
+  key?: string,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of stream) {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { InvalidObjectKeyError, UploadPolicyError } from '../../src/storage/errors.js';
-import { signLocalPostPolicy, verifyLocalPostPolicy, type LocalPostPolicy } from '../../src/storage/local-post-policy.js';
+import {
+  signLocalPostPolicy,
+  verifyLocalPostPolicy,
+  type LocalPostPolicy,
+} from '../../src/storage/local-post-policy.js';
 import { assertKeyPrefix, assertObjectKey, isObjectKey } from '../../src/storage/object-key.js';
 import { BAD_KEYS } from './object-store.contract.js';
 
@@ -30,8 +34,10 @@ describe('object key grammar', () => {
   });
 
   it('accepts listing prefixes that end anywhere, but not ones that climb', () => {
-    for (const prefix of ['', 'a', 'a/', 'a/b', 'a/b/', 'a/b.', 'a/.']) expect(() => assertKeyPrefix(prefix)).not.toThrow();
-    for (const prefix of ['/', '/a', '../', 'a/../', 'a//', './', 'a b']) expect(() => assertKeyPrefix(prefix)).toThrow(InvalidObjectKeyError);
+    for (const prefix of ['', 'a', 'a/', 'a/b', 'a/b/', 'a/b.', 'a/.'])
+      expect(() => assertKeyPrefix(prefix)).not.toThrow();
+    for (const prefix of ['/', '/a', '../', 'a/../', 'a//', './', 'a b'])
+      expect(() => assertKeyPrefix(prefix)).toThrow(InvalidObjectKeyError);
   });
 });
 
@@ -61,17 +67,32 @@ describe('verifyLocalPostPolicy', () => {
   });
 
   it('matches field names without regard to case, as S3 does', () => {
-    const shouted = { KEY: policy.key, 'content-type': policy.contentType, Policy: signed.policy, SIGNATURE: signed.signature };
+    const shouted = {
+      KEY: policy.key,
+      'content-type': policy.contentType,
+      Policy: signed.policy,
+      SIGNATURE: signed.signature,
+    };
     expect(verifyLocalPostPolicy(shouted, before, secret)).toEqual(policy);
   });
 
   it('names each failure', () => {
     expect(reasonOf(() => verifyLocalPostPolicy({ key: policy.key }, before, secret))).toBe('malformed');
     expect(reasonOf(() => verifyLocalPostPolicy(fields, before, `${secret}x`))).toBe('bad-signature');
-    expect(reasonOf(() => verifyLocalPostPolicy({ ...fields, signature: `${signed.signature}A` }, before, secret))).toBe('bad-signature');
-    expect(reasonOf(() => verifyLocalPostPolicy(fields, new Date('2030-01-01T00:00:01.000Z'), secret))).toBe('expired');
-    expect(reasonOf(() => verifyLocalPostPolicy({ ...fields, key: 'uploads/u1/other.jpg' }, before, secret))).toBe('wrong-key');
-    expect(reasonOf(() => verifyLocalPostPolicy({ ...fields, 'Content-Type': 'image/png' }, before, secret))).toBe('wrong-content-type');
-    expect(reasonOf(() => verifyLocalPostPolicy({ key: policy.key, ...signed }, before, secret))).toBe('wrong-content-type');
+    expect(
+      reasonOf(() => verifyLocalPostPolicy({ ...fields, signature: `${signed.signature}A` }, before, secret)),
+    ).toBe('bad-signature');
+    expect(reasonOf(() => verifyLocalPostPolicy(fields, new Date('2030-01-01T00:00:01.000Z'), secret))).toBe(
+      'expired',
+    );
+    expect(
+      reasonOf(() => verifyLocalPostPolicy({ ...fields, key: 'uploads/u1/other.jpg' }, before, secret)),
+    ).toBe('wrong-key');
+    expect(
+      reasonOf(() => verifyLocalPostPolicy({ ...fields, 'Content-Type': 'image/png' }, before, secret)),
+    ).toBe('wrong-content-type');
+    expect(reasonOf(() => verifyLocalPostPolicy({ key: policy.key, ...signed }, before, secret))).toBe(
+      'wrong-content-type',
+    );
   });
 });

@@ -1,4 +1,13 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -41,16 +50,27 @@ describe('LocalObjectStore', () => {
       expect(filesUnder(join(root, 'layout'))).toEqual(['a/rocket.jpg~obj']);
       const file = readFileSync(join(root, 'layout', 'a', 'rocket.jpg~obj'));
       expect(file.length).toBe(1024 + photo.length);
-      expect(JSON.parse(file.subarray(0, 1024).toString('utf8'))).toMatchObject({ contentType: 'image/jpeg', bytes: photo.length });
+      expect(JSON.parse(file.subarray(0, 1024).toString('utf8'))).toMatchObject({
+        contentType: 'image/jpeg',
+        bytes: photo.length,
+      });
       expect(file.subarray(1024).equals(photo)).toBe(true);
     });
 
     it('leaves no temporary file when the body stream fails midway', async () => {
       const photo = await largePhotograph();
       const failure = new Error('socket reset by the uploader');
-      await expect(store.write('atomic/x/dragonfly.jpg', failingMidway(photo, 2 * 1024 * 1024, failure), { contentType: 'image/jpeg' })).rejects.toBe(failure);
+      await expect(
+        store.write('atomic/x/dragonfly.jpg', failingMidway(photo, 2 * 1024 * 1024, failure), {
+          contentType: 'image/jpeg',
+        }),
+      ).rejects.toBe(failure);
       await store.write('atomic/x/kept.jpg', rocket(), { contentType: 'image/jpeg' });
-      await expect(store.write('atomic/x/kept.jpg', failingMidway(photo, 1024 * 1024, failure), { contentType: 'image/jpeg' })).rejects.toBe(failure);
+      await expect(
+        store.write('atomic/x/kept.jpg', failingMidway(photo, 1024 * 1024, failure), {
+          contentType: 'image/jpeg',
+        }),
+      ).rejects.toBe(failure);
       expect(filesUnder(join(root, 'atomic'))).toEqual(['x/kept.jpg~obj']);
     });
 
@@ -65,13 +85,27 @@ describe('LocalObjectStore', () => {
     });
 
     it('lists in ascending key order, as S3 does', async () => {
-      for (const key of ['order/p/b/d.jpg', 'order/p-x.jpg', 'order/p/b.jpg', 'order/p/a', 'order/p/b/c.jpg', 'order/p.jpg', 'order/p/a-b']) {
+      for (const key of [
+        'order/p/b/d.jpg',
+        'order/p-x.jpg',
+        'order/p/b.jpg',
+        'order/p/a',
+        'order/p/b/c.jpg',
+        'order/p.jpg',
+        'order/p/a-b',
+      ]) {
         await store.write(key, rocket(), { contentType: 'image/jpeg' });
       }
       const keys: string[] = [];
       for await (const info of store.list('order/')) keys.push(info.key);
       expect(keys).toEqual([
-        'order/p-x.jpg', 'order/p.jpg', 'order/p/a', 'order/p/a-b', 'order/p/b.jpg', 'order/p/b/c.jpg', 'order/p/b/d.jpg',
+        'order/p-x.jpg',
+        'order/p.jpg',
+        'order/p/a',
+        'order/p/a-b',
+        'order/p/b.jpg',
+        'order/p/b/c.jpg',
+        'order/p/b/d.jpg',
       ]);
     });
 
@@ -94,16 +128,27 @@ describe('LocalObjectStore', () => {
       writeFileSync(join(outside, 'secret.txt'), 'not for you');
     });
 
-    it.each(BAD_KEYS.map(([key, why]) => ({ key, why })))('never touches anything outside the root for a key with $why', async ({ key }) => {
-      await expect(store.write(key, rocket(), { contentType: 'image/jpeg' })).rejects.toBeInstanceOf(InvalidObjectKeyError);
-      expect(filesUnder(workspace).filter((f) => !f.startsWith('objects/'))).toEqual(['outside/secret.txt']);
-    });
+    it.each(BAD_KEYS.map(([key, why]) => ({ key, why })))(
+      'never touches anything outside the root for a key with $why',
+      async ({ key }) => {
+        await expect(store.write(key, rocket(), { contentType: 'image/jpeg' })).rejects.toBeInstanceOf(
+          InvalidObjectKeyError,
+        );
+        expect(filesUnder(workspace).filter((f) => !f.startsWith('objects/'))).toEqual([
+          'outside/secret.txt',
+        ]);
+      },
+    );
 
     it('refuses keys whose directory is a symbolic link leading out of the root', async () => {
       symlinkSync(outside, join(root, 'escape'), 'dir');
       writeFileSync(join(outside, 'planted.jpg~obj'), Buffer.alloc(1100));
-      await expect(store.write('escape/x.jpg', rocket(), { contentType: 'image/jpeg' })).rejects.toBeInstanceOf(InvalidObjectKeyError);
-      await expect(store.write('escape/deeper/x.jpg', rocket(), { contentType: 'image/jpeg' })).rejects.toBeInstanceOf(InvalidObjectKeyError);
+      await expect(
+        store.write('escape/x.jpg', rocket(), { contentType: 'image/jpeg' }),
+      ).rejects.toBeInstanceOf(InvalidObjectKeyError);
+      await expect(
+        store.write('escape/deeper/x.jpg', rocket(), { contentType: 'image/jpeg' }),
+      ).rejects.toBeInstanceOf(InvalidObjectKeyError);
       await expect(store.stat('escape/planted.jpg')).rejects.toBeInstanceOf(InvalidObjectKeyError);
       await expect(store.read('escape/planted.jpg')).rejects.toBeInstanceOf(InvalidObjectKeyError);
       await expect(store.delete('escape/planted.jpg')).rejects.toBeInstanceOf(InvalidObjectKeyError);
@@ -132,13 +177,21 @@ describe('LocalObjectStore', () => {
     it('reports a root it cannot create as unavailable', async () => {
       const file = join(workspace, 'a-file');
       writeFileSync(file, 'x');
-      const broken = new LocalObjectStore({ root: join(file, 'objects'), uploadBaseUrl: 'http://localhost:4000', uploadSecret: SECRET });
+      const broken = new LocalObjectStore({
+        root: join(file, 'objects'),
+        uploadBaseUrl: 'http://localhost:4000',
+        uploadSecret: SECRET,
+      });
       await expect(broken.check()).rejects.toBeInstanceOf(StorageUnavailableError);
-      await expect(broken.write('a.jpg', chunked(rocket()), { contentType: 'image/jpeg' })).rejects.toBeInstanceOf(StorageUnavailableError);
+      await expect(
+        broken.write('a.jpg', chunked(rocket()), { contentType: 'image/jpeg' }),
+      ).rejects.toBeInstanceOf(StorageUnavailableError);
     });
 
     it('refuses a short upload secret', () => {
-      expect(() => new LocalObjectStore({ root, uploadBaseUrl: 'http://localhost:4000', uploadSecret: 'short' })).toThrow(RangeError);
+      expect(
+        () => new LocalObjectStore({ root, uploadBaseUrl: 'http://localhost:4000', uploadSecret: 'short' }),
+      ).toThrow(RangeError);
     });
   });
 });

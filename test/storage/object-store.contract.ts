@@ -12,7 +12,16 @@ import {
   ObjectTooLargeError,
 } from '../../src/storage/errors.js';
 import type { ObjectInfo, ObjectStore } from '../../src/storage/object-store.js';
-import { chelsea, chunked, failingMidway, hubble, largePhotograph, readAll, rocket, sha256 } from './photographs.js';
+import {
+  chelsea,
+  chunked,
+  failingMidway,
+  hubble,
+  largePhotograph,
+  readAll,
+  rocket,
+  sha256,
+} from './photographs.js';
 
 /** Keys every store refuses, with what is wrong with them. */
 export const BAD_KEYS: readonly (readonly [string, string])[] = [
@@ -59,11 +68,19 @@ export function defineObjectStoreContract(store: () => ObjectStore, limits: Cont
     it('writes a photograph and reads it back: stat, read, readBuffer', async () => {
       const key = `${ns()}/originals/rocket.jpg`;
       const photo = rocket();
-      const written = await store().write(key, photo, { contentType: 'image/jpeg', cacheControl: 'public, max-age=60' });
+      const written = await store().write(key, photo, {
+        contentType: 'image/jpeg',
+        cacheControl: 'public, max-age=60',
+      });
       expect(written).toMatchObject({ key, bytes: photo.length, contentType: 'image/jpeg' });
 
       const info = await store().stat(key);
-      expect(info).toMatchObject({ key, bytes: photo.length, contentType: 'image/jpeg', cacheControl: 'public, max-age=60' });
+      expect(info).toMatchObject({
+        key,
+        bytes: photo.length,
+        contentType: 'image/jpeg',
+        cacheControl: 'public, max-age=60',
+      });
       expect(info?.etag).toMatch(/^[0-9a-f-]{8,}$/);
       expect(info?.etag).toBe(written.etag);
       expect(info?.lastModified).toBeInstanceOf(Date);
@@ -77,12 +94,22 @@ export function defineObjectStoreContract(store: () => ObjectStore, limits: Cont
       const photo = hubble();
       await store().write(key, photo, { contentType: 'image/jpeg' });
 
-      expect((await readAll(await store().read(key, { start: 0, end: 99 }))).equals(photo.subarray(0, 100))).toBe(true);
-      expect((await readAll(await store().read(key, { start: 1000, end: 1000 }))).equals(photo.subarray(1000, 1001))).toBe(true);
-      const tail = await readAll(await store().read(key, { start: photo.length - 10, end: photo.length + 5000 }));
+      expect(
+        (await readAll(await store().read(key, { start: 0, end: 99 }))).equals(photo.subarray(0, 100)),
+      ).toBe(true);
+      expect(
+        (await readAll(await store().read(key, { start: 1000, end: 1000 }))).equals(
+          photo.subarray(1000, 1001),
+        ),
+      ).toBe(true);
+      const tail = await readAll(
+        await store().read(key, { start: photo.length - 10, end: photo.length + 5000 }),
+      );
       expect(tail.equals(photo.subarray(photo.length - 10))).toBe(true);
 
-      await expect(store().read(key, { start: photo.length, end: photo.length + 10 })).rejects.toBeInstanceOf(ObjectRangeNotSatisfiableError);
+      await expect(store().read(key, { start: photo.length, end: photo.length + 10 })).rejects.toBeInstanceOf(
+        ObjectRangeNotSatisfiableError,
+      );
       await expect(store().read(key, { start: 10, end: 5 })).rejects.toBeInstanceOf(RangeError);
       await expect(store().read(key, { start: -1, end: 5 })).rejects.toBeInstanceOf(RangeError);
     });
@@ -91,7 +118,9 @@ export function defineObjectStoreContract(store: () => ObjectStore, limits: Cont
       const key = `${ns()}/chelsea.png`;
       const photo = chelsea();
       await store().write(key, photo, { contentType: 'image/png' });
-      const error = await store().readBuffer(key, photo.length - 1).catch((e: unknown) => e);
+      const error = await store()
+        .readBuffer(key, photo.length - 1)
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ObjectTooLargeError);
       expect((error as ObjectTooLargeError).maxBytes).toBe(photo.length - 1);
       expect((await store().readBuffer(key, photo.length)).equals(photo)).toBe(true);
@@ -105,7 +134,9 @@ export function defineObjectStoreContract(store: () => ObjectStore, limits: Cont
       await expect(store().readBuffer(key)).rejects.toBeInstanceOf(ObjectNotFoundError);
       await expect(store().delete(key)).resolves.toBeUndefined();
       await expect(store().deleteMany([key, `${key}.2`])).resolves.toBeUndefined();
-      const error = await store().read(key).catch((e: unknown) => e);
+      const error = await store()
+        .read(key)
+        .catch((e: unknown) => e);
       expect((error as ObjectNotFoundError).key).toBe(key);
     });
 
@@ -131,7 +162,15 @@ export function defineObjectStoreContract(store: () => ObjectStore, limits: Cont
       const rel = async (p: string): Promise<string[]> =>
         (await keysOf(store().list(`${prefix}/${p}`))).map((k) => k.slice(prefix.length + 1)).sort();
 
-      expect(await rel('')).toEqual(['p-x.jpg', 'p/a.jpg', 'p/b.jpg', 'p/b/c.jpg', 'p/b/d.jpg', 'p/bb.jpg', 'q/a.jpg']);
+      expect(await rel('')).toEqual([
+        'p-x.jpg',
+        'p/a.jpg',
+        'p/b.jpg',
+        'p/b/c.jpg',
+        'p/b/d.jpg',
+        'p/bb.jpg',
+        'q/a.jpg',
+      ]);
       expect(await rel('p/')).toEqual(['p/a.jpg', 'p/b.jpg', 'p/b/c.jpg', 'p/b/d.jpg', 'p/bb.jpg']);
       expect(await rel('p/b')).toEqual(['p/b.jpg', 'p/b/c.jpg', 'p/b/d.jpg', 'p/bb.jpg']);
       expect(await rel('p/b/')).toEqual(['p/b/c.jpg', 'p/b/d.jpg']);
@@ -159,19 +198,28 @@ export function defineObjectStoreContract(store: () => ObjectStore, limits: Cont
       expect((await store().readBuffer(`${prefix}/a/b`)).equals(chelsea())).toBe(true);
     });
 
-    it.each(BAD_KEYS.map(([key, why]) => ({ key, why })))('refuses a key with $why everywhere, writing nothing', async ({ key }) => {
-      const s = store();
-      const before = await keysOf(s.list(''));
-      await expect(s.write(key, rocket(), { contentType: 'image/jpeg' })).rejects.toBeInstanceOf(InvalidObjectKeyError);
-      await expect(s.write(key, chunked(rocket()), { contentType: 'image/jpeg' })).rejects.toBeInstanceOf(InvalidObjectKeyError);
-      await expect(s.stat(key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
-      await expect(s.read(key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
-      await expect(s.readBuffer(key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
-      await expect(s.delete(key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
-      await expect(s.deleteMany(['fine.jpg', key])).rejects.toBeInstanceOf(InvalidObjectKeyError);
-      await expect(s.presignPost(key, { contentType: 'image/jpeg', maxBytes: 1000, expiresInSeconds: 60 })).rejects.toBeInstanceOf(InvalidObjectKeyError);
-      expect(await keysOf(s.list(''))).toEqual(before);
-    });
+    it.each(BAD_KEYS.map(([key, why]) => ({ key, why })))(
+      'refuses a key with $why everywhere, writing nothing',
+      async ({ key }) => {
+        const s = store();
+        const before = await keysOf(s.list(''));
+        await expect(s.write(key, rocket(), { contentType: 'image/jpeg' })).rejects.toBeInstanceOf(
+          InvalidObjectKeyError,
+        );
+        await expect(s.write(key, chunked(rocket()), { contentType: 'image/jpeg' })).rejects.toBeInstanceOf(
+          InvalidObjectKeyError,
+        );
+        await expect(s.stat(key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
+        await expect(s.read(key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
+        await expect(s.readBuffer(key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
+        await expect(s.delete(key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
+        await expect(s.deleteMany(['fine.jpg', key])).rejects.toBeInstanceOf(InvalidObjectKeyError);
+        await expect(
+          s.presignPost(key, { contentType: 'image/jpeg', maxBytes: 1000, expiresInSeconds: 60 }),
+        ).rejects.toBeInstanceOf(InvalidObjectKeyError);
+        expect(await keysOf(s.list(''))).toEqual(before);
+      },
+    );
 
     it('refuses listing prefixes that climb out', async () => {
       await expect(keysOf(store().list('../'))).rejects.toBeInstanceOf(InvalidObjectKeyError);
@@ -198,9 +246,15 @@ export function defineObjectStoreContract(store: () => ObjectStore, limits: Cont
       expect((await store().readBuffer(key)).equals(photo)).toBe(true);
 
       const other = `${ns()}/declared-wrong.jpg`;
-      await expect(store().write(other, chunked(photo), { contentType: 'image/jpeg', bytes: photo.length + 1 })).rejects.toBeInstanceOf(ObjectSizeMismatchError);
-      await expect(store().write(other, chunked(photo), { contentType: 'image/jpeg', bytes: photo.length - 1 })).rejects.toBeInstanceOf(ObjectSizeMismatchError);
-      await expect(store().write(other, photo, { contentType: 'image/jpeg', bytes: 10 })).rejects.toBeInstanceOf(ObjectSizeMismatchError);
+      await expect(
+        store().write(other, chunked(photo), { contentType: 'image/jpeg', bytes: photo.length + 1 }),
+      ).rejects.toBeInstanceOf(ObjectSizeMismatchError);
+      await expect(
+        store().write(other, chunked(photo), { contentType: 'image/jpeg', bytes: photo.length - 1 }),
+      ).rejects.toBeInstanceOf(ObjectSizeMismatchError);
+      await expect(
+        store().write(other, photo, { contentType: 'image/jpeg', bytes: 10 }),
+      ).rejects.toBeInstanceOf(ObjectSizeMismatchError);
       expect(await store().stat(other)).toBeUndefined();
     });
 
@@ -209,12 +263,16 @@ export function defineObjectStoreContract(store: () => ObjectStore, limits: Cont
       await store().write(key, rocket(), { contentType: 'image/jpeg' });
       const photo = await largePhotograph();
       const failure = new Error('camera card unplugged');
-      await expect(store().write(key, failingMidway(photo, 3 * 1024 * 1024, failure), { contentType: 'image/jpeg' })).rejects.toBe(failure);
+      await expect(
+        store().write(key, failingMidway(photo, 3 * 1024 * 1024, failure), { contentType: 'image/jpeg' }),
+      ).rejects.toBe(failure);
       expect((await store().readBuffer(key)).equals(rocket())).toBe(true);
       expect(await store().stat(key)).toMatchObject({ bytes: rocket().length, contentType: 'image/jpeg' });
 
       const fresh = `${ns()}/never.jpg`;
-      await expect(store().write(fresh, failingMidway(photo, 6 * 1024 * 1024, failure), { contentType: 'image/jpeg' })).rejects.toBe(failure);
+      await expect(
+        store().write(fresh, failingMidway(photo, 6 * 1024 * 1024, failure), { contentType: 'image/jpeg' }),
+      ).rejects.toBe(failure);
       expect(await store().stat(fresh)).toBeUndefined();
     });
 
@@ -229,29 +287,35 @@ export function defineObjectStoreContract(store: () => ObjectStore, limits: Cont
       expect((await store().readBuffer(key)).equals(chelsea())).toBe(true);
     });
 
-    const concurrentName = 'concurrent writes of one key leave exactly one complete object, with its own type';
+    const concurrentName =
+      'concurrent writes of one key leave exactly one complete object, with its own type';
     (limits.concurrentOverwrites === undefined ? it : it.skip)(
-      limits.concurrentOverwrites === undefined ? concurrentName : `${concurrentName} [skipped: ${limits.concurrentOverwrites}]`,
+      limits.concurrentOverwrites === undefined
+        ? concurrentName
+        : `${concurrentName} [skipped: ${limits.concurrentOverwrites}]`,
       async () => {
-      const key = `${ns()}/contended`;
-      const large = await largePhotograph();
-      const candidates = [
-        { bytes: rocket(), contentType: 'image/jpeg' },
-        { bytes: chelsea(), contentType: 'image/png' },
-        { bytes: hubble(), contentType: 'image/x-hubble' },
-        { bytes: large.subarray(0, 2 * 1024 * 1024), contentType: 'application/x-large-part' },
-      ];
-      await Promise.all(
-        candidates.flatMap((c, i) => [
-          store().write(key, chunked(c.bytes, 16 * 1024 + i), { contentType: c.contentType }),
-          store().write(key, c.bytes, { contentType: c.contentType }),
-        ]),
-      );
-      const stored = await store().readBuffer(key);
-      const winner = candidates.find((c) => c.bytes.equals(stored));
-      expect(winner).toBeDefined();
-      expect(await store().stat(key)).toMatchObject({ bytes: winner?.bytes.length, contentType: winner?.contentType });
-      expect(await keysOf(store().list(key))).toEqual([key]);
+        const key = `${ns()}/contended`;
+        const large = await largePhotograph();
+        const candidates = [
+          { bytes: rocket(), contentType: 'image/jpeg' },
+          { bytes: chelsea(), contentType: 'image/png' },
+          { bytes: hubble(), contentType: 'image/x-hubble' },
+          { bytes: large.subarray(0, 2 * 1024 * 1024), contentType: 'application/x-large-part' },
+        ];
+        await Promise.all(
+          candidates.flatMap((c, i) => [
+            store().write(key, chunked(c.bytes, 16 * 1024 + i), { contentType: c.contentType }),
+            store().write(key, c.bytes, { contentType: c.contentType }),
+          ]),
+        );
+        const stored = await store().readBuffer(key);
+        const winner = candidates.find((c) => c.bytes.equals(stored));
+        expect(winner).toBeDefined();
+        expect(await store().stat(key)).toMatchObject({
+          bytes: winner?.bytes.length,
+          contentType: winner?.contentType,
+        });
+        expect(await keysOf(store().list(key))).toEqual([key]);
       },
     );
 
@@ -261,7 +325,9 @@ export function defineObjectStoreContract(store: () => ObjectStore, limits: Cont
       expect(await store().stat(key)).toMatchObject({ bytes: 0 });
       expect((await store().readBuffer(key)).length).toBe(0);
       expect((await readAll(await store().read(key))).length).toBe(0);
-      await expect(store().read(key, { start: 0, end: 0 })).rejects.toBeInstanceOf(ObjectRangeNotSatisfiableError);
+      await expect(store().read(key, { start: 0, end: 0 })).rejects.toBeInstanceOf(
+        ObjectRangeNotSatisfiableError,
+      );
       const streamed = `${ns()}/empty-stream`;
       await store().write(streamed, chunked(Buffer.alloc(0)), { contentType: 'application/octet-stream' });
       expect(await store().stat(streamed)).toMatchObject({ bytes: 0 });
@@ -270,18 +336,37 @@ export function defineObjectStoreContract(store: () => ObjectStore, limits: Cont
     it('refuses invalid write and presign options with RangeError', async () => {
       const key = `${ns()}/options.jpg`;
       await expect(store().write(key, rocket(), { contentType: 'jpeg' })).rejects.toBeInstanceOf(RangeError);
-      await expect(store().write(key, rocket(), { contentType: 'image/jpeg\r\nx-evil: 1' })).rejects.toBeInstanceOf(RangeError);
-      await expect(store().write(key, rocket(), { contentType: 'image/jpeg', cacheControl: 'a\nb' })).rejects.toBeInstanceOf(RangeError);
-      await expect(store().presignPost(key, { contentType: 'image/jpeg', maxBytes: 0, expiresInSeconds: 60 })).rejects.toBeInstanceOf(RangeError);
-      await expect(store().presignPost(key, { contentType: 'image/jpeg', maxBytes: 10, minBytes: 11, expiresInSeconds: 60 })).rejects.toBeInstanceOf(RangeError);
-      await expect(store().presignPost(key, { contentType: 'image/jpeg', maxBytes: 10, expiresInSeconds: 0 })).rejects.toBeInstanceOf(RangeError);
+      await expect(
+        store().write(key, rocket(), { contentType: 'image/jpeg\r\nx-evil: 1' }),
+      ).rejects.toBeInstanceOf(RangeError);
+      await expect(
+        store().write(key, rocket(), { contentType: 'image/jpeg', cacheControl: 'a\nb' }),
+      ).rejects.toBeInstanceOf(RangeError);
+      await expect(
+        store().presignPost(key, { contentType: 'image/jpeg', maxBytes: 0, expiresInSeconds: 60 }),
+      ).rejects.toBeInstanceOf(RangeError);
+      await expect(
+        store().presignPost(key, {
+          contentType: 'image/jpeg',
+          maxBytes: 10,
+          minBytes: 11,
+          expiresInSeconds: 60,
+        }),
+      ).rejects.toBeInstanceOf(RangeError);
+      await expect(
+        store().presignPost(key, { contentType: 'image/jpeg', maxBytes: 10, expiresInSeconds: 0 }),
+      ).rejects.toBeInstanceOf(RangeError);
       expect(await store().stat(key)).toBeUndefined();
     });
 
     it('presigns a form POST for one key with its type and lifetime', async () => {
       const key = `${ns()}/upload.jpg`;
       const before = Date.now();
-      const post = await store().presignPost(key, { contentType: 'image/jpeg', maxBytes: 1_000_000, expiresInSeconds: 900 });
+      const post = await store().presignPost(key, {
+        contentType: 'image/jpeg',
+        maxBytes: 1_000_000,
+        expiresInSeconds: 900,
+      });
       expect(post.url).toMatch(/^https?:\/\//);
       expect(post.fields.key).toBe(key);
       expect(post.fields['Content-Type']).toBe('image/jpeg');

@@ -11,7 +11,9 @@ let large: Promise<Buffer> | undefined;
  * subsampling: about 5.4 MB), larger than one 5 MiB S3 part.
  */
 export function largePhotograph(): Promise<Buffer> {
-  large ??= sharp(fixturePath('Dragonfly_by_Bolly.jpg')).jpeg({ quality: 100, chromaSubsampling: '4:4:4' }).toBuffer();
+  large ??= sharp(fixturePath('Dragonfly_by_Bolly.jpg'))
+    .jpeg({ quality: 100, chromaSubsampling: '4:4:4' })
+    .toBuffer();
   return large;
 }
 
@@ -23,24 +25,30 @@ export const sha256 = (bytes: Buffer): string => createHash('sha256').update(byt
 
 /** A stream of `bytes` in chunks of `chunkBytes`, with no declared length. */
 export function chunked(bytes: Buffer, chunkBytes = 64 * 1024): Readable {
-  return Readable.from((function* () {
-    for (let offset = 0; offset < bytes.length; offset += chunkBytes) yield bytes.subarray(offset, offset + chunkBytes);
-  })());
+  return Readable.from(
+    (function* () {
+      for (let offset = 0; offset < bytes.length; offset += chunkBytes)
+        yield bytes.subarray(offset, offset + chunkBytes);
+    })(),
+  );
 }
 
 /** A stream that delivers the first `failAfter` bytes of `bytes`, then fails with `error`. */
 export function failingMidway(bytes: Buffer, failAfter: number, error: Error): Readable {
-  return Readable.from((async function* () {
-    for (let offset = 0; offset < failAfter; offset += 64 * 1024) {
-      yield bytes.subarray(offset, Math.min(offset + 64 * 1024, failAfter));
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    throw error;
-  })());
+  return Readable.from(
+    (async function* () {
+      for (let offset = 0; offset < failAfter; offset += 64 * 1024) {
+        yield bytes.subarray(offset, Math.min(offset + 64 * 1024, failAfter));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      throw error;
+    })(),
+  );
 }
 
 export async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
+  for await (const chunk of stream)
+    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
   return Buffer.concat(chunks);
 }

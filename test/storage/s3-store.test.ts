@@ -49,28 +49,45 @@ describeWith(['s3'], 'S3ObjectStore', () => {
   // The S3 API server the test setup starts (s3rver) writes objects in place, so concurrent PUTs of
   // one key can interleave there; S3, MinIO and R2 replace objects atomically (S3_ENDPOINT to run it).
   const onS3rver = process.env.TESSERA_TEST_S3_PID !== undefined;
-  defineObjectStoreContract(() => store, onS3rver ? { concurrentOverwrites: 's3rver writes objects in place' } : {});
+  defineObjectStoreContract(
+    () => store,
+    onS3rver ? { concurrentOverwrites: 's3rver writes objects in place' } : {},
+  );
 
   describe('presigned POST', () => {
     it('pins key, type, size range and expiry in the policy, and a browser form POST with its fields stores the photograph', async () => {
       const key = `uploads/${randomUUID()}/rocket.jpg`;
       const photo = rocket();
-      const post = await store.presignPost(key, { contentType: 'image/jpeg', minBytes: 1024, maxBytes: 2_000_000, expiresInSeconds: 600 });
+      const post = await store.presignPost(key, {
+        contentType: 'image/jpeg',
+        minBytes: 1024,
+        maxBytes: 2_000_000,
+        expiresInSeconds: 600,
+      });
 
       expect(post.url).toBe(`${testServices.s3.endpoint}/${store.bucket}`);
-      expect(post.fields).toMatchObject({ key, 'Content-Type': 'image/jpeg', bucket: store.bucket, 'X-Amz-Algorithm': 'AWS4-HMAC-SHA256' });
+      expect(post.fields).toMatchObject({
+        key,
+        'Content-Type': 'image/jpeg',
+        bucket: store.bucket,
+        'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+      });
       expect(post.fields['X-Amz-Signature']).toMatch(/^[0-9a-f]{64}$/);
 
-      const policy = JSON.parse(Buffer.from(post.fields.Policy ?? '', 'base64').toString('utf8')) as PolicyDocument;
+      const policy = JSON.parse(
+        Buffer.from(post.fields.Policy ?? '', 'base64').toString('utf8'),
+      ) as PolicyDocument;
       expect(new Date(policy.expiration).getTime()).toBe(post.expiresAt.getTime());
       expect(post.expiresAt.getTime() - Date.now()).toBeGreaterThan(590_000);
-      expect(policy.conditions).toEqual(expect.arrayContaining([
-        { key },
-        { bucket: store.bucket },
-        ['eq', '$Content-Type', 'image/jpeg'],
-        { 'Content-Type': 'image/jpeg' },
-        ['content-length-range', 1024, 2_000_000],
-      ]));
+      expect(policy.conditions).toEqual(
+        expect.arrayContaining([
+          { key },
+          { bucket: store.bucket },
+          ['eq', '$Content-Type', 'image/jpeg'],
+          { 'Content-Type': 'image/jpeg' },
+          ['content-length-range', 1024, 2_000_000],
+        ]),
+      );
       // Nothing in the policy lets the form write another key.
       expect(policy.conditions.filter((c) => Array.isArray(c) && c[0] === 'starts-with')).toEqual([]);
 
@@ -85,9 +102,15 @@ describeWith(['s3'], 'S3ObjectStore', () => {
     });
 
     it('points browsers at the public endpoint when one is configured', async () => {
-      const publicStore = new S3ObjectStore(optionsFor(store.bucket, { publicEndpoint: 'https://media-uploads.example.com' }));
+      const publicStore = new S3ObjectStore(
+        optionsFor(store.bucket, { publicEndpoint: 'https://media-uploads.example.com' }),
+      );
       try {
-        const post = await publicStore.presignPost('uploads/public.jpg', { contentType: 'image/jpeg', maxBytes: 1000, expiresInSeconds: 60 });
+        const post = await publicStore.presignPost('uploads/public.jpg', {
+          contentType: 'image/jpeg',
+          maxBytes: 1000,
+          expiresInSeconds: 60,
+        });
         expect(post.url).toBe(`https://media-uploads.example.com/${store.bucket}`);
         // The server's own requests still go to the private endpoint.
         await publicStore.write('uploads/public.jpg', hubble(), { contentType: 'image/jpeg' });
@@ -113,12 +136,16 @@ describeWith(['s3'], 'S3ObjectStore', () => {
 
     it('reports an unreachable endpoint as StorageUnavailableError on every operation', async () => {
       const port = await closedPort();
-      const down = new S3ObjectStore(optionsFor(store.bucket, { endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 }));
+      const down = new S3ObjectStore(
+        optionsFor(store.bucket, { endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 }),
+      );
       try {
         await expect(down.check()).rejects.toBeInstanceOf(StorageUnavailableError);
         await expect(down.stat('a.jpg')).rejects.toBeInstanceOf(StorageUnavailableError);
         await expect(down.readBuffer('a.jpg')).rejects.toBeInstanceOf(StorageUnavailableError);
-        await expect(down.write('a.jpg', rocket(), { contentType: 'image/jpeg' })).rejects.toBeInstanceOf(StorageUnavailableError);
+        await expect(down.write('a.jpg', rocket(), { contentType: 'image/jpeg' })).rejects.toBeInstanceOf(
+          StorageUnavailableError,
+        );
       } finally {
         down.close();
       }
@@ -128,7 +155,9 @@ describeWith(['s3'], 'S3ObjectStore', () => {
       const missing = new S3ObjectStore(optionsFor(bucketName()));
       try {
         await expect(missing.readBuffer('a.jpg')).rejects.toBeInstanceOf(StorageUnavailableError);
-        await expect(missing.write('a.jpg', rocket(), { contentType: 'image/jpeg' })).rejects.toBeInstanceOf(StorageUnavailableError);
+        await expect(missing.write('a.jpg', rocket(), { contentType: 'image/jpeg' })).rejects.toBeInstanceOf(
+          StorageUnavailableError,
+        );
       } finally {
         missing.close();
       }

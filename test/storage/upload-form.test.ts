@@ -29,10 +29,20 @@ interface Answer {
 }
 
 /** POSTs a browser form: the fields in order, then the file (unless `fileFirst`). */
-async function postForm(url: string, fields: Record<string, string>, file: Buffer | undefined, options: { fileFirst?: boolean; fileField?: string; fileType?: string } = {}): Promise<Answer> {
+async function postForm(
+  url: string,
+  fields: Record<string, string>,
+  file: Buffer | undefined,
+  options: { fileFirst?: boolean; fileField?: string; fileType?: string } = {},
+): Promise<Answer> {
   const form = new FormData();
   const appendFile = (): void => {
-    if (file !== undefined) form.append(options.fileField ?? 'file', new Blob([new Uint8Array(file)], { type: options.fileType ?? 'image/jpeg' }), 'photo.jpg');
+    if (file !== undefined)
+      form.append(
+        options.fileField ?? 'file',
+        new Blob([new Uint8Array(file)], { type: options.fileType ?? 'image/jpeg' }),
+        'photo.jpg',
+      );
   };
   if (options.fileFirst === true) appendFile();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
@@ -57,7 +67,10 @@ describe('POST /uploads (signed upload form of the local store)', () => {
   let app: FastifyInstance;
   let origin: string;
 
-  const presign = (key: string, options: { maxBytes?: number; minBytes?: number; contentType?: string; expiresInSeconds?: number } = {}) =>
+  const presign = (
+    key: string,
+    options: { maxBytes?: number; minBytes?: number; contentType?: string; expiresInSeconds?: number } = {},
+  ) =>
     store.presignPost(key, {
       contentType: options.contentType ?? 'image/jpeg',
       maxBytes: options.maxBytes ?? 900_000,
@@ -78,7 +91,12 @@ describe('POST /uploads (signed upload form of the local store)', () => {
     origin = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
     await app.close();
 
-    store = new LocalObjectStore({ root, uploadBaseUrl: origin, uploadSecret: SECRET, clock: () => new Date(now) });
+    store = new LocalObjectStore({
+      root,
+      uploadBaseUrl: origin,
+      uploadSecret: SECRET,
+      clock: () => new Date(now),
+    });
     app = Fastify();
     app.post('/echo', async (request) => ({ body: request.body ?? null }));
     await registerUploadFormRoute(app, { store, maxUploadBytes: MAX_UPLOAD_BYTES });
@@ -139,8 +157,13 @@ describe('POST /uploads (signed upload form of the local store)', () => {
     expect(badSignature.problem?.code).toBe('FORBIDDEN');
 
     // Raise the size limit inside the policy while keeping the old signature.
-    const policy = JSON.parse(Buffer.from(post.fields.policy ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
-    const raised = Buffer.from(JSON.stringify({ ...policy, maxBytes: 10_000_000 }), 'utf8').toString('base64url');
+    const policy = JSON.parse(Buffer.from(post.fields.policy ?? '', 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+    const raised = Buffer.from(JSON.stringify({ ...policy, maxBytes: 10_000_000 }), 'utf8').toString(
+      'base64url',
+    );
     const badPolicy = await postForm(post.url, { ...post.fields, policy: raised }, hubble());
     expect(badPolicy.status).toBe(403);
     expect(badPolicy.problem?.code).toBe('FORBIDDEN');
@@ -161,7 +184,9 @@ describe('POST /uploads (signed upload form of the local store)', () => {
   it('refuses a Content-Type field other than the signed one with 415', async () => {
     const key = newKey();
     const post = await presign(key, { contentType: 'image/jpeg' });
-    const answer = await postForm(post.url, { ...post.fields, 'Content-Type': 'image/png' }, chelsea(), { fileType: 'image/png' });
+    const answer = await postForm(post.url, { ...post.fields, 'Content-Type': 'image/png' }, chelsea(), {
+      fileType: 'image/png',
+    });
     expect(answer.status).toBe(415);
     expect(answer.problem).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
     expect(await store.stat(key)).toBeUndefined();
@@ -197,28 +222,43 @@ describe('POST /uploads (signed upload form of the local store)', () => {
     const copies = 40;
     const boundary = `----tessera${randomUUID().replaceAll('-', '')}`;
     const head = Buffer.from(
-      Object.entries(post.fields).map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`).join('') +
+      Object.entries(post.fields)
+        .map(
+          ([name, value]) =>
+            `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+        )
+        .join('') +
         `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="dragonfly.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
     );
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     const total = head.length + photo.length * copies + tail.length;
 
-    const outcome = await new Promise<{ status: number; body: string; sentWhenAnswered: number; connection: string | undefined }>((resolve, reject) => {
+    const outcome = await new Promise<{
+      status: number;
+      body: string;
+      sentWhenAnswered: number;
+      connection: string | undefined;
+    }>((resolve, reject) => {
       let sent = 0;
       const req = httpRequest(`${origin}/uploads`, {
         method: 'POST',
-        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(total) },
+        headers: {
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': String(total),
+        },
       });
       req.on('response', (response) => {
         const sentWhenAnswered = sent;
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({
-          status: response.statusCode ?? 0,
-          body: Buffer.concat(chunks).toString('utf8'),
-          sentWhenAnswered,
-          connection: response.headers.connection,
-        }));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            sentWhenAnswered,
+            connection: response.headers.connection,
+          }),
+        );
       });
       req.on('error', (error) => {
         // Writing after the server closed is expected; only fail when no answer came at all.
@@ -254,23 +294,33 @@ describe('POST /uploads (signed upload form of the local store)', () => {
     const photo = hubble();
     const boundary = `----tessera${randomUUID().replaceAll('-', '')}`;
     const head = Buffer.from(
-      Object.entries(post.fields).map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`).join('') +
+      Object.entries(post.fields)
+        .map(
+          ([name, value]) =>
+            `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+        )
+        .join('') +
         `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="hubble.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
     );
     const req = httpRequest(`${origin}/uploads`, {
       method: 'POST',
-      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(head.length + photo.length + 100) },
+      headers: {
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': String(head.length + photo.length + 100),
+      },
     });
     req.on('error', () => undefined);
     req.write(head);
     req.write(photo.subarray(0, 300_000));
     // Let the server start writing the object, then vanish.
     const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && filesUnder(root).length === before.length) await new Promise((r) => setTimeout(r, 10));
+    while (Date.now() < deadline && filesUnder(root).length === before.length)
+      await new Promise((r) => setTimeout(r, 10));
     expect(filesUnder(root).some((f) => f.includes('.~tmp-'))).toBe(true);
     req.destroy();
 
-    while (Date.now() < deadline && filesUnder(root).length !== before.length) await new Promise((r) => setTimeout(r, 10));
+    while (Date.now() < deadline && filesUnder(root).length !== before.length)
+      await new Promise((r) => setTimeout(r, 10));
     expect(filesUnder(root)).toEqual(before);
     expect(await store.stat(key)).toBeUndefined();
   });
@@ -308,10 +358,18 @@ describe('POST /uploads (signed upload form of the local store)', () => {
   });
 
   it('refuses requests that are not forms with 415', async () => {
-    const json = await fetch(`${origin}/uploads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"key":"a"}' });
+    const json = await fetch(`${origin}/uploads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"key":"a"}',
+    });
     expect(json.status).toBe(415);
     expect(await json.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
-    const octets = await fetch(`${origin}/uploads`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(rocket()) });
+    const octets = await fetch(`${origin}/uploads`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/jpeg' },
+      body: new Uint8Array(rocket()),
+    });
     expect(octets.status).toBe(415);
     expect(octets.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
@@ -327,7 +385,9 @@ describe('POST /uploads (signed upload form of the local store)', () => {
     const other = Fastify();
     other.addContentTypeParser('multipart/form-data', (_request, payload, done) => {
       let bytes = 0;
-      payload.on('data', (chunk: Buffer) => { bytes += chunk.length; });
+      payload.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
       payload.on('end', () => done(null, { bytes }));
     });
     other.post('/echo', async (request) => ({ body: request.body }));
@@ -346,7 +406,11 @@ describe('POST /uploads (signed upload form of the local store)', () => {
       form.append('note', 'hello');
       const request = new Request(`${otherOrigin}/echo`, { method: 'POST', body: form });
       const payload = new Uint8Array(await request.arrayBuffer());
-      const echo = await fetch(request.url, { method: 'POST', headers: { 'content-type': request.headers.get('content-type') ?? '' }, body: payload });
+      const echo = await fetch(request.url, {
+        method: 'POST',
+        headers: { 'content-type': request.headers.get('content-type') ?? '' },
+        body: payload,
+      });
       expect(await echo.json()).toEqual({ body: { bytes: payload.length } });
     } finally {
       await other.close();

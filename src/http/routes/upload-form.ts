@@ -20,7 +20,12 @@ import multipart, { type MultipartFields } from '@fastify/multipart';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { pipeline } from 'node:stream/promises';
 import { DomainError, ErrorCode, badInput, forbidden, isDomainError } from '../../errors/index.js';
-import { ObjectTooLargeError, ObjectTooSmallError, StorageUnavailableError, UploadPolicyError } from '../../storage/errors.js';
+import {
+  ObjectTooLargeError,
+  ObjectTooSmallError,
+  StorageUnavailableError,
+  UploadPolicyError,
+} from '../../storage/errors.js';
 import { formField } from '../../storage/local-post-policy.js';
 import { LOCAL_UPLOAD_PATH, type LocalObjectStore } from '../../storage/local-store.js';
 import { byteLimit } from '../../storage/streams.js';
@@ -49,7 +54,8 @@ const FORM_LIMITS = {
 } as const;
 
 const payloadTooLarge = (message: string): DomainError => new DomainError(ErrorCode.PayloadTooLarge, message);
-const unsupportedMediaType = (message: string): DomainError => new DomainError(ErrorCode.UnsupportedMediaType, message);
+const unsupportedMediaType = (message: string): DomainError =>
+  new DomainError(ErrorCode.UnsupportedMediaType, message);
 
 /** The policy failure as the client should see it. */
 function policyProblem(error: UploadPolicyError): DomainError {
@@ -72,12 +78,14 @@ function textFields(fields: MultipartFields): Record<string, string> {
   for (const [name, entry] of Object.entries(fields)) {
     if (entry === undefined || name === 'file') continue;
     const lower = name.toLowerCase();
-    if (Array.isArray(entry) || seen.has(lower)) throw badInput(`The form field ${name} is sent more than once.`);
+    if (Array.isArray(entry) || seen.has(lower))
+      throw badInput(`The form field ${name} is sent more than once.`);
     seen.add(lower);
     if (entry.type !== 'field' || typeof entry.value !== 'string') {
       throw badInput(`The form field ${name} must be text, before the file.`);
     }
-    if (entry.valueTruncated || entry.fieldnameTruncated) throw badInput(`The form field ${name} is too long.`);
+    if (entry.valueTruncated || entry.fieldnameTruncated)
+      throw badInput(`The form field ${name} is too long.`);
     result[name] = entry.value;
   }
   return result;
@@ -86,27 +94,38 @@ function textFields(fields: MultipartFields): Record<string, string> {
 /** Maps what went wrong while the file was stored. */
 function storageProblem(error: unknown): DomainError | undefined {
   if (isDomainError(error)) return error;
-  if (error instanceof ObjectTooLargeError) return payloadTooLarge(`The file is larger than ${error.maxBytes} bytes.`);
-  if (error instanceof ObjectTooSmallError) return badInput(`The file is smaller than ${error.minBytes} bytes.`);
+  if (error instanceof ObjectTooLargeError)
+    return payloadTooLarge(`The file is larger than ${error.maxBytes} bytes.`);
+  if (error instanceof ObjectTooSmallError)
+    return badInput(`The file is smaller than ${error.minBytes} bytes.`);
   if (error instanceof StorageUnavailableError) {
-    return new DomainError(ErrorCode.ServiceUnavailable, 'Storage is unavailable; try again later.', { retryAfterSeconds: 5, cause: error });
+    return new DomainError(ErrorCode.ServiceUnavailable, 'Storage is unavailable; try again later.', {
+      retryAfterSeconds: 5,
+      cause: error,
+    });
   }
   const status = (error as Partial<FastifyError> | undefined)?.statusCode;
   if (status === 413) return payloadTooLarge('The file is too large.');
-  if (typeof status === 'number' && status >= 400 && status < 500) return badInput('The form could not be read.');
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return badInput('The form could not be read.');
   return undefined;
 }
 
 /** The XML body S3 answers with when `success_action_status` is 201. */
 function postResponseXml(key: string, etag: string | undefined): string {
-  const escape = (value: string): string => value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const escape = (value: string): string =>
+    value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   return `<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse><Key>${escape(key)}</Key>${etag === undefined ? '' : `<ETag>"${escape(etag)}"</ETag>`}</PostResponse>`;
 }
 
 /** Closes the connection after the answer: the rest of the request is not worth reading. */
 const closeAfterReply = (reply: FastifyReply): FastifyReply => reply.header('connection', 'close');
 
-async function handleUpload(deps: UploadFormRouteDeps, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function handleUpload(
+  deps: UploadFormRouteDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
   if (!request.isMultipart()) {
     throw unsupportedMediaType('Upload forms must be sent as multipart/form-data.');
   }
@@ -115,10 +134,12 @@ async function handleUpload(deps: UploadFormRouteDeps, request: FastifyRequest, 
     part = await request.file({ limits: { ...FORM_LIMITS, fileSize: deps.maxUploadBytes + 1 } });
   } catch (error) {
     closeAfterReply(reply);
-    const reason = typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : '';
+    const reason =
+      typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : '';
     throw badInput(`The form could not be read${reason === '' ? '' : `: ${reason}`}.`);
   }
-  if (part === undefined) throw badInput('The form has no file: send it in a field named file, after the other fields.');
+  if (part === undefined)
+    throw badInput('The form has no file: send it in a field named file, after the other fields.');
   if (part.fieldname !== 'file') {
     part.file.destroy();
     closeAfterReply(reply);
@@ -134,7 +155,11 @@ async function handleUpload(deps: UploadFormRouteDeps, request: FastifyRequest, 
     const policy = deps.store.verifyPostPolicy(fields);
     key = policy.key;
     contentType = policy.contentType;
-    limiter = byteLimit({ key, minBytes: policy.minBytes, maxBytes: Math.min(policy.maxBytes, deps.maxUploadBytes) });
+    limiter = byteLimit({
+      key,
+      minBytes: policy.minBytes,
+      maxBytes: Math.min(policy.maxBytes, deps.maxUploadBytes),
+    });
   } catch (error) {
     part.file.destroy();
     closeAfterReply(reply);
@@ -149,7 +174,8 @@ async function handleUpload(deps: UploadFormRouteDeps, request: FastifyRequest, 
     const status = requested === '200' || requested === '201' ? Number(requested) : 204;
     if (info.etag !== undefined) reply.header('etag', `"${info.etag}"`);
     reply.header('cache-control', 'no-store').code(status);
-    if (status === 201) return reply.header('content-type', 'application/xml').send(postResponseXml(key, info.etag));
+    if (status === 201)
+      return reply.header('content-type', 'application/xml').send(postResponseXml(key, info.etag));
     return reply.send();
   } catch (error) {
     part.file.destroy();
@@ -167,15 +193,22 @@ async function handleUpload(deps: UploadFormRouteDeps, request: FastifyRequest, 
  * @param app the server.
  * @param deps the local store that signs and receives uploads, and the global upload limit in bytes.
  */
-export async function registerUploadFormRoute(app: FastifyInstance, deps: UploadFormRouteDeps): Promise<void> {
+export async function registerUploadFormRoute(
+  app: FastifyInstance,
+  deps: UploadFormRouteDeps,
+): Promise<void> {
   await app.register(async (scope) => {
-    if (scope.hasContentTypeParser('multipart/form-data')) scope.removeContentTypeParser('multipart/form-data');
+    if (scope.hasContentTypeParser('multipart/form-data'))
+      scope.removeContentTypeParser('multipart/form-data');
     await scope.register(multipart, { limits: { ...FORM_LIMITS, fileSize: deps.maxUploadBytes + 1 } });
 
     scope.setErrorHandler(async (error: FastifyError, request, reply) => {
       if (isDomainError(error)) return sendProblem(reply, error);
       if (error.statusCode === 415) {
-        return sendProblem(reply, problemOf(ErrorCode.UnsupportedMediaType, 'Upload forms must be sent as multipart/form-data.'));
+        return sendProblem(
+          reply,
+          problemOf(ErrorCode.UnsupportedMediaType, 'Upload forms must be sent as multipart/form-data.'),
+        );
       }
       const problem = storageProblem(error);
       if (problem !== undefined) return sendProblem(reply, problem);
