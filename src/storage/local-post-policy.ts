@@ -116,7 +116,7 @@ function decodePolicy(encoded: string): LocalPostPolicy {
  * @param now the current time.
  * @param secret the secret the form was signed with.
  * @returns the decoded policy, whose size range the caller enforces while reading the file.
- * @throws UploadPolicyError with `reason` `malformed` (policy or signature missing),
+ * @throws UploadPolicyError with `reason` `malformed` (key, policy or signature missing),
  *   `bad-signature`, `expired`, `wrong-key` or `wrong-content-type`.
  */
 export function verifyLocalPostPolicy(
@@ -126,10 +126,11 @@ export function verifyLocalPostPolicy(
 ): LocalPostPolicy {
   const encoded = formField(fields, 'policy');
   const signature = formField(fields, 'signature');
-  if (encoded === undefined || encoded === '' || signature === undefined || signature === '') {
+  const key = formField(fields, 'key');
+  if (!encoded || !signature || !key) {
     throw new UploadPolicyError(
       'malformed',
-      'The form must carry the policy and signature fields before the file.',
+      'The form must carry the key, policy and signature fields before the file.',
     );
   }
   const expected = Buffer.from(sign(secret, encoded), 'utf8');
@@ -143,7 +144,6 @@ export function verifyLocalPostPolicy(
       key: policy.key,
     });
   }
-  const key = formField(fields, 'key');
   if (key !== policy.key) {
     throw new UploadPolicyError(
       'wrong-key',

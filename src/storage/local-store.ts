@@ -408,6 +408,7 @@ export class LocalObjectStore implements ObjectStore {
   async write(key: string, body: Readable | Buffer, options: WriteOptions): Promise<ObjectInfo> {
     assertObjectKey(key);
     assertWriteOptions(options);
+    // Fails now, before a byte of the body is read, when the metadata cannot fit the header.
     encodeHeader({
       contentType: options.contentType,
       bytes: Number.MAX_SAFE_INTEGER,

@@ -78,6 +78,11 @@ describe('verifyLocalPostPolicy', () => {
 
   it('names each failure', () => {
     expect(reasonOf(() => verifyLocalPostPolicy({ key: policy.key }, before, secret))).toBe('malformed');
+    expect(
+      reasonOf(() =>
+        verifyLocalPostPolicy({ ...signed, 'Content-Type': policy.contentType }, before, secret),
+      ),
+    ).toBe('malformed');
     expect(reasonOf(() => verifyLocalPostPolicy(fields, before, `${secret}x`))).toBe('bad-signature');
     expect(
       reasonOf(() => verifyLocalPostPolicy({ ...fields, signature: `${signed.signature}A` }, before, secret)),
