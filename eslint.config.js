@@ -8,7 +8,7 @@ const elements = [
   { type: 'root', pattern: 'src/(app|main|cli).ts', mode: 'file' },
   { type: 'edge', pattern: 'src/(http|graphql)', capture: ['area'] },
   { type: 'service', pattern: 'src/(media|auth|tenancy|signing|audit|jobs/tasks)', capture: ['area'] },
-  { type: 'adapter', pattern: 'src/(imaging|db|storage|cache|jobs|observability)', capture: ['area'] },
+  { type: 'adapter', pattern: 'src/(imaging|db|storage|cache|jobs|observability|net)', capture: ['area'] },
   { type: 'leaf', pattern: 'src/(transforms|errors|config|ids|docs)', capture: ['area'] },
   { type: 'migration', pattern: 'migrations' },
 ];

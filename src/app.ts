@@ -30,6 +30,14 @@ import { registerGraphQLRoute } from './http/routes/graphql.js';
 import { registerHealthRoutes } from './http/routes/health.js';
 import { PlaygroundPages } from './http/routes/playground.js';
 import { registerUploadFormRoute } from './http/routes/upload-form.js';
+import { AssetsService } from './media/assets.service.js';
+import { AssetCleanup } from './media/cleanup.service.js';
+import { ImportService } from './media/import.service.js';
+import { IngestService } from './media/ingest.service.js';
+import { noPurge, type PurgeHook } from './media/purge.js';
+import { UploadsService } from './media/uploads.service.js';
+import { AddressGuard } from './net/address-guard.js';
+import { WebhookPurgeHook } from './net/purge-webhook.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { SigningKeyService } from './signing/signing-keys.service.js';
 import { LocalObjectStore } from './storage/local-store.js';
@@ -49,6 +57,8 @@ export interface Tessera {
   /** `$DATA_DIR/bootstrap.json`. */
   readonly bootstrapFile: string;
   readonly services: TesseraServices;
+  /** Removes what deleted and replaced assets leave in storage. */
+  readonly cleanup: AssetCleanup;
   readonly http: FastifyInstance;
   /**
    * Creates the first organization, tenant, space and admin key when the registry is empty, and
@@ -110,11 +120,31 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
   const db = registry.dataSource;
   const tenancy = new TenancyService(db);
   const apiKeys = new ApiKeyService(db);
+  const ingest = new IngestService(db, store, { maxUploadBytes: config.maxUploadBytes, maxInputPixels: config.maxInputPixels });
+  const purge: PurgeHook =
+    config.purgeWebhookUrl === undefined ? noPurge : new WebhookPurgeHook(config.purgeWebhookUrl, config.purgeWebhookSecret);
+  const cleanup = new AssetCleanup(db, store, purge, config.baseUrl, logger);
+  const assets = new AssetsService(db, tenancy, ingest, cleanup, { maxUploadBytes: config.maxUploadBytes });
   const services: TesseraServices = {
     tenancy,
     apiKeys,
     signingKeys: new SigningKeyService(db, config.signingKeyGraceSeconds),
     audit: new AuditService(db),
+    assets,
+    uploads: new UploadsService(db, store, tenancy, ingest, {
+      maxUploadBytes: config.maxUploadBytes,
+      uploadUrlSeconds: config.uploadUrlSeconds,
+    }),
+    imports: new ImportService(tenancy, ingest, new AddressGuard(config.importAllowNetworks), {
+      maxUploadBytes: config.maxUploadBytes,
+      timeoutMs: config.importTimeoutMs,
+    }),
+  };
+  const loaderSources = {
+    organizationsByIds: (ids: readonly string[]) => tenancy.organizationsByIds(ids),
+    tenantsByIds: (ids: readonly string[]) => tenancy.tenantsByIds(ids),
+    spacesByIds: (ids: readonly string[]) => tenancy.spacesByIds(ids),
+    assetsByIds: (ids: readonly string[]) => assets.byIds(ids),
   };
   const jwt =
     config.jwtSecret !== undefined || config.jwtJwksUrl !== undefined
@@ -127,6 +157,9 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     disableRequestLogging: true,
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
+    // A client that stalls mid-request cannot hold a connection for ever.
+    requestTimeout: 300_000,
+    connectionTimeout: 30_000,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomBytes(8).toString('hex'),
   });
@@ -191,7 +224,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     auth: await authenticator.authenticate(request.headers.authorization),
     origin: { ip: request.ip, userAgent: request.headers['user-agent'], requestId: request.id },
     services,
-    loaders: createLoaders(tenancy),
+    loaders: createLoaders(loaderSources),
     limits: { maxPageSize: config.graphqlMaxPageSize },
   });
 
@@ -218,6 +251,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     store,
     bootstrapFile,
     services,
+    cleanup,
     http,
     async bootstrapIfEmpty() {
       if ((await tenancy.countOrganizations()) > 0) return undefined;
@@ -230,7 +264,9 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     async close() {
       await http.close();
       await apollo.stop().catch(() => undefined);
+      await cleanup.idle();
       await state.close();
+      if (store instanceof S3ObjectStore) store.close();
       await registry.close();
     },
   };

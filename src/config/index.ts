@@ -134,7 +134,9 @@ const spec = {
   signingKeyGraceSeconds: int('SIGNING_KEY_GRACE_SECONDS', 'How long a rotated-out signing key keeps verifying.', 7 * 86_400, 0, 31_536_000),
   uploadUrlSeconds: int('UPLOAD_URL_SECONDS', 'Lifetime of a presigned direct upload.', 900, 10, 86_400),
   importTimeoutMs: int('IMPORT_TIMEOUT_MS', 'Time limit of an import from URL.', 20_000, 100, 600_000),
-  importAllowPrivateNetworks: bool('IMPORT_ALLOW_PRIVATE_NETWORKS', 'Let importAsset fetch loopback and private addresses (tests only: disables the SSRF guard).', false),
+  importAllowNetworks: list('IMPORT_ALLOW_NETWORKS', 'CIDRs importAsset may fetch despite the SSRF guard (e.g. an internal image host). Loopback, private, link-local and reserved ranges are refused otherwise.'),
+  purgeWebhookUrl: optUrl('PURGE_WEBHOOK_URL', 'URL that receives a signed JSON notice (asset id, URL prefixes) when an asset is deleted or replaced, for CDN purges.', ['http:', 'https:']),
+  purgeWebhookSecret: optStr('PURGE_WEBHOOK_SECRET', 'HMAC-SHA256 secret of the purge webhook signature header.'),
   graphqlMaxPageSize: int('GRAPHQL_MAX_PAGE_SIZE', 'Largest `first` of a connection.', 100, 1, 1000),
   graphqlIntrospection: bool('GRAPHQL_INTROSPECTION', 'Allow schema introspection (the playground needs it).', true),
   trustProxy: bool('TRUST_PROXY', 'Take the client address from X-Forwarded-For (only behind a proxy or CDN you control).', false),
@@ -166,6 +168,9 @@ export function loadConfig(env: Env = process.env): Config {
   const p = parsed as Parsed;
   if ((p.s3AccessKeyId === undefined) !== (p.s3SecretAccessKey === undefined)) {
     throw new ConfigError('S3_SECRET_ACCESS_KEY', 'and S3_ACCESS_KEY_ID must be set together');
+  }
+  for (const cidr of p.importAllowNetworks) {
+    if (!/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(cidr)) throw new ConfigError('IMPORT_ALLOW_NETWORKS', `must list CIDRs such as 10.1.0.0/16 (got "${cidr}")`);
   }
   if (p.signedUrlDefaultSeconds > p.signedUrlMaxSeconds) {
     throw new ConfigError('SIGNED_URL_DEFAULT_SECONDS', `must not exceed SIGNED_URL_MAX_SECONDS (${p.signedUrlMaxSeconds})`);

@@ -3,6 +3,9 @@ import type { Authentication } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { AuditRecord, AuditService, RequestOrigin } from '../audit/audit.service.js';
 import { unauthenticated } from '../errors/index.js';
+import type { AssetsService } from '../media/assets.service.js';
+import type { ImportService } from '../media/import.service.js';
+import type { UploadsService } from '../media/uploads.service.js';
 import type { SigningKeyService } from '../signing/signing-keys.service.js';
 import type { TenancyService } from '../tenancy/tenancy.service.js';
 import type { Loaders } from './loaders.js';
@@ -13,6 +16,9 @@ export interface GraphQLServices {
   readonly apiKeys: ApiKeyService;
   readonly signingKeys: SigningKeyService;
   readonly audit: AuditService;
+  readonly assets: AssetsService;
+  readonly uploads: UploadsService;
+  readonly imports: ImportService;
 }
 
 export interface GraphQLLimits {

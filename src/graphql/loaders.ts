@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { OrganizationEntity, SpaceEntity, TenantEntity } from '../db/entities/index.js';
+import type { AssetEntity, OrganizationEntity, SpaceEntity, TenantEntity } from '../db/entities/index.js';
 
 /** Anything with a row id. */
 interface Row {
@@ -22,6 +22,7 @@ export interface LoaderSources {
   organizationsByIds(ids: readonly string[]): Promise<OrganizationEntity[]>;
   tenantsByIds(ids: readonly string[]): Promise<TenantEntity[]>;
   spacesByIds(ids: readonly string[]): Promise<SpaceEntity[]>;
+  assetsByIds(ids: readonly string[]): Promise<AssetEntity[]>;
 }
 
 /** Request-scoped loaders; made anew for every GraphQL request so nothing leaks between callers. */
@@ -30,6 +31,7 @@ export function createLoaders(sources: LoaderSources) {
     organization: byIdLoader((ids) => sources.organizationsByIds(ids)),
     tenant: byIdLoader((ids) => sources.tenantsByIds(ids)),
     space: byIdLoader((ids) => sources.spacesByIds(ids)),
+    asset: byIdLoader((ids) => sources.assetsByIds(ids)),
   };
 }
 

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { authChecker } from './auth-checker.js';
+import { AssetResolver } from './resolvers/asset.resolver.js';
 import { ApiKeyResolver, SigningKeyResolver } from './resolvers/credentials.resolver.js';
 import { NodeResolver } from './resolvers/node.resolver.js';
 import { OrganizationResolver, SpaceResolver, TenantResolver } from './resolvers/tenancy.resolver.js';
@@ -15,6 +16,7 @@ export const resolvers = [
   SpaceResolver,
   ApiKeyResolver,
   SigningKeyResolver,
+  AssetResolver,
 ] as const;
 
 /** Builds the executable schema from the type-graphql classes. */

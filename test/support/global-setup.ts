@@ -113,7 +113,10 @@ export default async function globalSetup(): Promise<void> {
   process.env.TESSERA_TEST_S3_SECRET_ACCESS_KEY ??= process.env.S3_SECRET_ACCESS_KEY ?? 'S3RVER';
 
   for (const child of started) child.unref();
-  writeFileSync(join(artifacts, 'services.json'), JSON.stringify({ pids }));
+  // One file per run: concurrent runs must not stop each other's servers.
+  const runId = `${process.pid}-${Date.now()}`;
+  process.env.TESSERA_TEST_RUN_ID = runId;
+  writeFileSync(join(artifacts, `services-${runId}.json`), JSON.stringify({ pids }));
   process.env.TESSERA_TEST_MISSING = missing.join(';');
 
   if (missing.length > 0) {

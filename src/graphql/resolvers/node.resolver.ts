@@ -3,6 +3,7 @@ import type { Principal } from '../../auth/principal.js';
 import { isDomainError, ErrorCode } from '../../errors/index.js';
 import { parsePublicId, type IdType } from '../../ids/index.js';
 import { principalOf, type GraphQLContext } from '../context.js';
+import { Asset } from '../types/asset.type.js';
 import { ApiKey } from '../types/credentials.type.js';
 import { Node } from '../types/node.type.js';
 import { Organization, Space, Tenant } from '../types/tenancy.type.js';
@@ -15,6 +16,7 @@ const fetchers: Readonly<Partial<Record<IdType, Fetch>>> = {
     rowId === principal.organizationId ? Organization.from(await ctx.services.tenancy.organization(principal)) : null,
   Tenant: async (ctx, principal, rowId) => Tenant.from(await ctx.services.tenancy.tenant(principal, rowId)),
   Space: async (ctx, principal, rowId) => Space.from(await ctx.services.tenancy.space(principal, rowId)),
+  Asset: async (ctx, principal, rowId) => Asset.from(await ctx.services.assets.get(principal, rowId)),
   ApiKey: async (ctx, principal, rowId) => {
     if (!principal.scopes.has('admin')) return null;
     return ApiKey.from(await ctx.services.apiKeys.findVisible(principal, rowId));

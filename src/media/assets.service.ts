@@ -1,0 +1,221 @@
+import type { DataSource } from 'typeorm';
+import { In } from 'typeorm';
+import { canSee, requireScope, type Principal } from '../auth/principal.js';
+import { AssetEntity, SpaceEntity, type Access } from '../db/entities/index.js';
+import { badInput, notFound } from '../errors/index.js';
+import type { TenancyService } from '../tenancy/tenancy.service.js';
+import { checkFocalPoint, normalizeFilename, normalizeFolder, normalizeTags } from './asset-input.js';
+import type { Readable } from 'node:stream';
+import type { AssetCleanup } from './cleanup.service.js';
+import type { IngestService } from './ingest.service.js';
+import { readBounded } from './read-bounded.js';
+
+export type AssetSortField = 'createdAt' | 'updatedAt' | 'filename' | 'bytes';
+
+export interface AssetFilter {
+  /** Assets carrying every one of these tags. */
+  readonly tags?: readonly string[] | null;
+  /** Exact folder (`''` is the root). */
+  readonly folder?: string | null;
+  /** With `folder`, include its subfolders. */
+  readonly includeSubfolders?: boolean | null;
+  readonly formats?: readonly string[] | null;
+  readonly access?: Access | null;
+  readonly createdAfter?: Date | null;
+  readonly createdBefore?: Date | null;
+  /** Case-insensitive substring of the filename. */
+  readonly search?: string | null;
+}
+
+export interface AssetOrder {
+  readonly field: AssetSortField;
+  readonly direction: 'ASC' | 'DESC';
+}
+
+/** Keyset position: the sort value and the id of the last row of the previous page. */
+export interface AssetCursor {
+  readonly value: string | number;
+  readonly id: string;
+}
+
+export interface AssetChanges {
+  readonly filename?: string | null;
+  readonly tags?: readonly string[] | null;
+  readonly folder?: string | null;
+  readonly access?: Access | null;
+  /** `null` clears the focal point. */
+  readonly focalPoint?: { x: number; y: number } | null;
+}
+
+const COLUMN: Readonly<Record<AssetSortField, string>> = {
+  createdAt: 'a.created_at',
+  updatedAt: 'a.updated_at',
+  filename: 'a.filename',
+  bytes: 'a.bytes',
+};
+
+/** The sort value of a row, as carried in its cursor. */
+export function sortValue(asset: AssetEntity, field: AssetSortField): string | number {
+  switch (field) {
+    case 'createdAt':
+      return asset.createdAt.toISOString();
+    case 'updatedAt':
+      return asset.updatedAt.toISOString();
+    case 'filename':
+      return asset.filename;
+    case 'bytes':
+      return asset.bytes;
+  }
+}
+
+const ownership = (asset: AssetEntity) => ({ organizationId: asset.organizationId, tenantId: asset.tenantId, spaceId: asset.spaceId });
+
+/** Reading and changing assets; every path goes through the tenancy rule. */
+export class AssetsService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly tenancy: TenancyService,
+    private readonly ingest: IngestService,
+    private readonly cleanup: AssetCleanup,
+    private readonly limits: { maxUploadBytes: number },
+  ) {}
+
+  /**
+   * A file streamed by the client (GraphQL multipart upload) into a space. Same bytes in the same
+   * space return the existing asset.
+   * @throws DomainError PAYLOAD_TOO_LARGE (the stream is abandoned at the limit), NOT_FOUND,
+   *   FORBIDDEN, and the ingest pipeline's refusals.
+   */
+  async upload(
+    principal: Principal,
+    request: { spaceId: string; file: Readable; filename?: string | null; access?: Access | null; tags?: readonly string[] | null; folder?: string | null },
+  ): Promise<{ asset: AssetEntity; created: boolean }> {
+    requireScope(principal, 'assets:write');
+    const space = await this.tenancy.space(principal, request.spaceId);
+    const bytes = await readBounded(request.file, this.limits.maxUploadBytes);
+    return this.ingest.ingest({ principal, space, bytes, filename: request.filename, access: request.access, tags: request.tags, folder: request.folder });
+  }
+
+  /**
+   * New bytes for an asset: version + 1; URLs of the old version stop matching, and its original
+   * and variants leave storage through the cleanup step.
+   * @throws DomainError NOT_FOUND, FORBIDDEN, CONFLICT (bytes of another asset), and the ingest refusals.
+   */
+  async replace(principal: Principal, id: string, file: Readable, filename?: string | null): Promise<AssetEntity> {
+    requireScope(principal, 'assets:write');
+    const asset = await this.get(principal, id);
+    const space = await this.tenancy.space(principal, asset.spaceId);
+    const bytes = await readBounded(file, this.limits.maxUploadBytes);
+    if (bytes.sha256 === asset.sha256) return asset;
+    const replaced = await this.ingest.replace(principal, asset, space, bytes, filename);
+    this.cleanup.schedule({
+      kind: 'replaced',
+      assetId: asset.id,
+      previousVersion: replaced.previous.version,
+      previousStorageKey: replaced.previous.storageKey,
+    });
+    return replaced.asset;
+  }
+
+  /**
+   * A live asset the principal may see.
+   * @throws DomainError NOT_FOUND for unknown, deleted or foreign ids (one answer for all).
+   */
+  async get(principal: Principal, id: string): Promise<AssetEntity> {
+    requireScope(principal, 'assets:read');
+    const asset = await this.db.getRepository(AssetEntity).findOneBy({ id });
+    if (!asset || asset.deletedAt !== null || !canSee(principal, ownership(asset))) throw notFound('Asset');
+    return asset;
+  }
+
+  /** Live assets by ids, for loaders (callers check visibility of what they hold already). */
+  async byIds(ids: readonly string[]): Promise<AssetEntity[]> {
+    return this.db.getRepository(AssetEntity).findBy({ id: In([...ids]) });
+  }
+
+  /** A page of a space's live assets, `limit` rows after `after` in `order`. */
+  async list(
+    principal: Principal,
+    spaceId: string,
+    options: { limit: number; after?: AssetCursor; filter?: AssetFilter; order?: AssetOrder },
+  ): Promise<AssetEntity[]> {
+    requireScope(principal, 'assets:read');
+    const space = await this.tenancy.space(principal, spaceId);
+    const order = options.order ?? { field: 'createdAt', direction: 'DESC' };
+    const filter = options.filter ?? {};
+    const column = COLUMN[order.field];
+    const qb = this.db
+      .getRepository(AssetEntity)
+      .createQueryBuilder('a')
+      .where('a.space_id = :space AND a.deleted_at IS NULL', { space: space.id });
+    if (filter.tags && filter.tags.length > 0) qb.andWhere('a.tags @> :tags', { tags: normalizeTags(filter.tags) });
+    if (filter.folder !== undefined && filter.folder !== null) {
+      const folder = normalizeFolder(filter.folder);
+      if (filter.includeSubfolders) {
+        if (folder !== '') qb.andWhere('(a.folder = :folder OR a.folder LIKE :prefix)', { folder, prefix: `${escapeLike(folder)}/%` });
+      } else {
+        qb.andWhere('a.folder = :folder', { folder });
+      }
+    }
+    if (filter.formats && filter.formats.length > 0) qb.andWhere('a.format IN (:...formats)', { formats: [...filter.formats] });
+    if (filter.access) qb.andWhere('a.access = :access', { access: filter.access });
+    if (filter.createdAfter) qb.andWhere('a.created_at > :after', { after: filter.createdAfter });
+    if (filter.createdBefore) qb.andWhere('a.created_at < :before', { before: filter.createdBefore });
+    if (filter.search) {
+      if (filter.search.length > 200) throw badInput('search is at most 200 characters.', { field: 'search' });
+      qb.andWhere(`a.filename ILIKE :search ESCAPE '\\'`, { search: `%${escapeLike(filter.search)}%` });
+    }
+    if (options.after) {
+      const op = order.direction === 'ASC' ? '>' : '<';
+      const value = order.field === 'createdAt' || order.field === 'updatedAt' ? new Date(String(options.after.value)) : options.after.value;
+      if (value instanceof Date && Number.isNaN(value.getTime())) throw badInput('Invalid cursor.', { field: 'after' });
+      qb.andWhere(`(${column}, a.id) ${op} (:cv, :cid)`, { cv: value, cid: options.after.id });
+    }
+    return qb.orderBy(column, order.direction).addOrderBy('a.id', order.direction).limit(options.limit).getMany();
+  }
+
+  /**
+   * Changes metadata (filename, tags, folder, access, focal point).
+   * @throws DomainError NOT_FOUND, FORBIDDEN (scope), BAD_USER_INPUT.
+   */
+  async update(principal: Principal, id: string, changes: AssetChanges): Promise<AssetEntity> {
+    requireScope(principal, 'assets:write');
+    const asset = await this.get(principal, id);
+    if (changes.filename !== undefined && changes.filename !== null) asset.filename = normalizeFilename(changes.filename, asset.filename);
+    if (changes.tags !== undefined && changes.tags !== null) asset.tags = normalizeTags(changes.tags);
+    if (changes.folder !== undefined && changes.folder !== null) asset.folder = normalizeFolder(changes.folder);
+    if (changes.access !== undefined && changes.access !== null) asset.access = changes.access;
+    if (changes.focalPoint !== undefined) {
+      const point = changes.focalPoint === null ? null : checkFocalPoint(changes.focalPoint);
+      asset.focalX = point?.x ?? null;
+      asset.focalY = point?.y ?? null;
+    }
+    return this.db.getRepository(AssetEntity).save(asset);
+  }
+
+  /**
+   * Soft-deletes an asset; its original and variants leave storage through the cleanup step.
+   * @throws DomainError NOT_FOUND, FORBIDDEN.
+   */
+  async delete(principal: Principal, id: string): Promise<AssetEntity> {
+    requireScope(principal, 'assets:write');
+    const asset = await this.get(principal, id);
+    const result = await this.db
+      .createQueryBuilder()
+      .update(AssetEntity)
+      .set({ deletedAt: () => 'now()' })
+      .where('id = :id AND deleted_at IS NULL', { id: asset.id })
+      .execute();
+    if (result.affected !== 1) throw notFound('Asset');
+    this.cleanup.schedule({ kind: 'deleted', assetId: asset.id });
+    return asset;
+  }
+
+  /** The space of an asset the caller already holds. */
+  async spaceOf(asset: AssetEntity): Promise<SpaceEntity> {
+    return this.db.getRepository(SpaceEntity).findOneByOrFail({ id: asset.spaceId });
+  }
+}
+
+/** Escapes LIKE wildcards (with `\` as the escape character). */
+export const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
