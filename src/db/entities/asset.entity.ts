@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import { bigintAsNumber, realAsNumber, type JsonObject } from './columns.js';
+import { bigintAsNumber, realAsNumber } from './columns.js';
 import type { Access } from './space.entity.js';
 
 export type SourceFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif' | 'tiff' | 'heif';
@@ -33,7 +33,8 @@ export class AssetEntity {
   @Column('boolean', { name: 'has_alpha' }) hasAlpha: boolean;
   @Column('text', { name: 'color_space', nullable: true }) colorSpace: string | null;
   @Column('smallint') orientation: number;
-  @Column('jsonb', { nullable: true }) exif: JsonObject | null;
+  /** EXIF as bounded JSON (groups of tags). */
+  @Column('jsonb', { nullable: true }) exif: object | null;
   @Column('real', { name: 'focal_x', nullable: true, transformer: realAsNumber }) focalX: number | null;
   @Column('real', { name: 'focal_y', nullable: true, transformer: realAsNumber }) focalY: number | null;
   @Column('jsonb') placeholder: StoredPlaceholder;
