@@ -5,7 +5,7 @@ import boundaries from 'eslint-plugin-boundaries';
 import tseslint from 'typescript-eslint';
 
 const elements = [
-  { type: 'root', pattern: 'src/(app|main|cli).ts', mode: 'file' },
+  { type: 'root', pattern: 'src/(app|main|cli|worker).ts', mode: 'file' },
   { type: 'edge', pattern: 'src/(http|graphql)', capture: ['area'] },
   { type: 'service', pattern: 'src/(media|auth|tenancy|signing|audit|jobs/tasks)', capture: ['area'] },
   { type: 'adapter', pattern: 'src/(imaging|db|storage|cache|jobs|observability|net)', capture: ['area'] },

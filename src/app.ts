@@ -30,7 +30,11 @@ import { registerGraphQLRoute } from './http/routes/graphql.js';
 import { registerHealthRoutes } from './http/routes/health.js';
 import { PlaygroundPages } from './http/routes/playground.js';
 import { registerUploadFormRoute } from './http/routes/upload-form.js';
+import { BullQueue } from './jobs/bullmq-queue.js';
+import { MemoryQueue } from './jobs/memory-queue.js';
+import type { JobQueue } from './jobs/queue.js';
 import { AssetsService } from './media/assets.service.js';
+import { cleanupJobId, JOB, jobHandlers } from './media/jobs.js';
 import { AssetCleanup } from './media/cleanup.service.js';
 import { ImportService } from './media/import.service.js';
 import { IngestService } from './media/ingest.service.js';
@@ -57,6 +61,7 @@ export interface Tessera {
   /** `$DATA_DIR/bootstrap.json`. */
   readonly bootstrapFile: string;
   readonly services: TesseraServices;
+  readonly queue: JobQueue;
   /** Removes what deleted and replaced assets leave in storage. */
   readonly cleanup: AssetCleanup;
   readonly http: FastifyInstance;
@@ -70,6 +75,8 @@ export interface Tessera {
 
 export interface TesseraOptions {
   readonly logger?: Logger;
+  /** Run job handlers in this process whatever JOBS_IN_PROCESS says (`npm run worker`). */
+  readonly worker?: boolean;
 }
 
 /** A secret kept in the data directory, made on first use (embedded mode: one node). */
@@ -124,6 +131,23 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
   const purge: PurgeHook =
     config.purgeWebhookUrl === undefined ? noPurge : new WebhookPurgeHook(config.purgeWebhookUrl, config.purgeWebhookSecret);
   const cleanup = new AssetCleanup(db, store, purge, config.baseUrl, logger);
+  const onJobError = (error: unknown, job: { id: string; name: string; attempt: number }) =>
+    logger.warn({ err: error, job }, 'job failed');
+  const queue: JobQueue =
+    config.redisUrl === undefined
+      ? new MemoryQueue({ attempts: config.jobAttempts, backoffBaseMs: config.jobBackoffMs, onError: onJobError })
+      : new BullQueue({
+          redisUrl: config.redisUrl,
+          prefix: `${config.redisPrefix}bull`,
+          attempts: config.jobAttempts,
+          backoffBaseMs: config.jobBackoffMs,
+          onError: onJobError,
+        });
+  cleanup.useScheduler((task) => {
+    queue.enqueue(JOB.cleanup, task, { jobId: cleanupJobId(task) }).catch((error: unknown) => {
+      logger.error({ err: error, task }, 'could not enqueue cleanup');
+    });
+  }, () => queue.drain());
   const assets = new AssetsService(db, tenancy, ingest, cleanup, { maxUploadBytes: config.maxUploadBytes });
   const services: TesseraServices = {
     tenancy,
@@ -243,9 +267,14 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     await registerUploadFormRoute(http, { store, maxUploadBytes: config.maxUploadBytes });
   }
 
+  const handlers = jobHandlers({ cleanup });
+  const runJobsHere = options.worker === true || config.jobsInProcess === 'true' || (config.jobsInProcess === 'auto' && queue.kind === 'memory');
+  if (runJobsHere) await queue.startWorker(handlers, config.workerConcurrency);
+
   return {
     config,
     logger,
+    queue,
     registry,
     state,
     store,
@@ -264,7 +293,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     async close() {
       await http.close();
       await apollo.stop().catch(() => undefined);
-      await cleanup.idle();
+      await queue.close();
       await state.close();
       if (store instanceof S3ObjectStore) store.close();
       await registry.close();

@@ -31,6 +31,7 @@ export async function lockObjectKey(manager: EntityManager, key: string): Promis
 export class AssetCleanup implements CleanupScheduler {
   private readonly pending = new Set<Promise<void>>();
   private scheduler: ((task: CleanupTask) => void) | undefined;
+  private drainScheduled: (() => Promise<void>) | undefined;
 
   constructor(
     private readonly db: DataSource,
@@ -40,9 +41,10 @@ export class AssetCleanup implements CleanupScheduler {
     private readonly logger: Logger,
   ) {}
 
-  /** Sends tasks elsewhere (a job queue) instead of running them in this process. */
-  useScheduler(scheduler: (task: CleanupTask) => void): void {
+  /** Sends tasks elsewhere (a job queue) instead of running them in this process; `drain` waits for them. */
+  useScheduler(scheduler: (task: CleanupTask) => void, drain: () => Promise<void>): void {
     this.scheduler = scheduler;
+    this.drainScheduled = drain;
   }
 
   schedule(task: CleanupTask): void {
@@ -56,9 +58,10 @@ export class AssetCleanup implements CleanupScheduler {
     this.pending.add(run);
   }
 
-  /** Resolves when every in-process task scheduled so far has finished. */
+  /** Resolves when every task scheduled so far has finished (wherever it runs). */
   async idle(): Promise<void> {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
+    await this.drainScheduled?.();
   }
 
   /** Does one task; safe to run again after a crash (every step is idempotent). */
