@@ -113,7 +113,7 @@ export class UploadsService {
   async complete(principal: Principal, id: string): Promise<AssetEntity> {
     requireScope(principal, 'assets:write');
     const upload = await this.get(principal, id);
-    return this.db.transaction(async (manager) => {
+    const outcome = await this.db.transaction(async (manager): Promise<AssetEntity | RecordedRefusal> => {
       // One completion at a time per upload, on every node.
       await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [upload.id]);
       const current = await manager.findOneByOrFail(UploadEntity, { id: upload.id });
@@ -163,20 +163,18 @@ export class UploadsService {
         if (isDomainError(error)) {
           await this.store.delete(current.storageKey);
           await manager.update(UploadEntity, { id: current.id }, { status: 'failed', errorCode: error.code, completedAt: new Date() });
-          // Committed with the refusal recorded, then reported.
-          throw new RecordedRefusal(error);
+          // Returned, not thrown: the transaction must commit the record of the refusal.
+          return new RecordedRefusal(error);
         }
         throw error;
       }
-    }).catch((error: unknown) => {
-      throw error instanceof RecordedRefusal ? error.refusal : error;
     });
+    if (outcome instanceof RecordedRefusal) throw outcome.refusal;
+    return outcome;
   }
 }
 
 /** Carries a refusal out of a transaction that must still commit its record of it. */
-class RecordedRefusal extends Error {
-  constructor(readonly refusal: DomainError) {
-    super(refusal.message);
-  }
+class RecordedRefusal {
+  constructor(readonly refusal: DomainError) {}
 }
