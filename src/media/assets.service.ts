@@ -8,7 +8,7 @@ import { checkFocalPoint, normalizeFilename, normalizeFolder, normalizeTags } fr
 import type { Readable } from 'node:stream';
 import type { AssetCleanup } from './cleanup.service.js';
 import type { IngestService } from './ingest.service.js';
-import { readBounded } from './read-bounded.js';
+import { readBounded, type BoundedBytes } from './read-bounded.js';
 
 export type AssetSortField = 'createdAt' | 'updatedAt' | 'filename' | 'bytes';
 
@@ -91,8 +91,9 @@ export class AssetsService {
     request: { spaceId: string; file: Readable; filename?: string | null; access?: Access | null; tags?: readonly string[] | null; folder?: string | null },
   ): Promise<{ asset: AssetEntity; created: boolean }> {
     requireScope(principal, 'assets:write');
-    const space = await this.tenancy.space(principal, request.spaceId);
-    const bytes = await readBounded(request.file, this.limits.maxUploadBytes);
+    const reading = this.startReading(request.file);
+    const space = await this.whileReading(request.file, this.tenancy.space(principal, request.spaceId));
+    const bytes = await reading;
     return this.ingest.ingest({ principal, space, bytes, filename: request.filename, access: request.access, tags: request.tags, folder: request.folder });
   }
 
@@ -103,9 +104,12 @@ export class AssetsService {
    */
   async replace(principal: Principal, id: string, file: Readable, filename?: string | null): Promise<AssetEntity> {
     requireScope(principal, 'assets:write');
-    const asset = await this.get(principal, id);
-    const space = await this.tenancy.space(principal, asset.spaceId);
-    const bytes = await readBounded(file, this.limits.maxUploadBytes);
+    const reading = this.startReading(file);
+    const { asset, space } = await this.whileReading(
+      file,
+      this.get(principal, id).then(async (found) => ({ asset: found, space: await this.tenancy.space(principal, found.spaceId) })),
+    );
+    const bytes = await reading;
     if (bytes.sha256 === asset.sha256) return asset;
     const replaced = await this.ingest.replace(principal, asset, space, bytes, filename);
     this.cleanup.schedule({
@@ -115,6 +119,27 @@ export class AssetsService {
       previousStorageKey: replaced.previous.storageKey,
     });
     return replaced.asset;
+  }
+
+  /**
+   * Starts reading a client's stream at once: it can fail (the sender's file passing a limit
+   * upstream) while the request is still being checked, and an error event with no listener
+   * would bring the whole process down. The failure is reported when the result is awaited.
+   */
+  private startReading(file: Readable): Promise<BoundedBytes> {
+    const reading = readBounded(file, this.limits.maxUploadBytes);
+    reading.catch(() => undefined);
+    return reading;
+  }
+
+  /** Awaits a check made while `file` is read; when the check fails, the rest of the file is abandoned. */
+  private async whileReading<T>(file: Readable, check: Promise<T>): Promise<T> {
+    try {
+      return await check;
+    } catch (error) {
+      file.destroy();
+      throw error;
+    }
   }
 
   /**
