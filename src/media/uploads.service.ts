@@ -36,6 +36,12 @@ export const UPLOADABLE_TYPES: ReadonlySet<string> = new Set(
 const stagingKey = (spaceId: string, uploadId: string): string => `uploads/${spaceId}/${uploadId}`;
 
 /**
+ * How long after its form expired a file may have finished arriving, in milliseconds: a store
+ * checks the expiry when the POST starts, and a large file can take minutes to transfer.
+ */
+export const LATE_ARRIVAL_GRACE_MS = 5 * 60_000;
+
+/**
  * Presigned direct uploads: the browser POSTs the file straight to storage (S3, or Tessera's own
  * form endpoint on local disk), then `complete` checks everything the policy promised — size,
  * type by magic bytes, key — because a lax S3-compatible store may not, and ingests it.
@@ -106,9 +112,11 @@ export class UploadsService {
 
   /**
    * Ingests the uploaded file. Idempotent: completing a completed upload returns its asset.
-   * @throws DomainError NOT_FOUND (unknown or foreign id), BAD_USER_INPUT (nothing uploaded yet;
-   *   expired), PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE (not the declared type), and the
-   *   ingest pipeline's errors. A refused file is deleted and the refusal recorded.
+   * @throws DomainError NOT_FOUND (unknown or foreign id), BAD_USER_INPUT (nothing uploaded yet:
+   *   `details.reason` `missing`; expired before the file arrived, or the file arrived more than
+   *   `LATE_ARRIVAL_GRACE_MS` after the expiry: `expired`), PAYLOAD_TOO_LARGE,
+   *   UNSUPPORTED_MEDIA_TYPE (not the declared type), and the ingest pipeline's errors. A refused
+   *   file is deleted and the refusal recorded.
    */
   async complete(principal: Principal, id: string): Promise<AssetEntity> {
     requireScope(principal, 'assets:write');
@@ -136,6 +144,10 @@ export class UploadsService {
       }
       const space = await this.tenancy.space(principal, current.spaceId);
       try {
+        // A store that does not enforce the policy (some S3-compatible servers) may take a late POST.
+        if (info.lastModified !== undefined && info.lastModified.getTime() > current.expiresAt.getTime() + LATE_ARRIVAL_GRACE_MS) {
+          throw badInput('The file arrived after this upload expired; create a new one.', { reason: 'expired' });
+        }
         if (info.bytes > current.bytes || info.bytes > this.limits.maxUploadBytes) {
           throw new DomainError(ErrorCode.PayloadTooLarge, `The uploaded file has ${info.bytes} bytes, more than the ${current.bytes} declared.`);
         }
