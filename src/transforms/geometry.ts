@@ -1,0 +1,47 @@
+import type { Crop, TransformPlan } from './plan.js';
+
+export interface Size {
+  readonly width: number;
+  readonly height: number;
+}
+
+/** The region a crop takes, or `undefined` when it is not inside the source. */
+export function cropInside(crop: Crop, source: Size): boolean {
+  return crop.x + crop.width <= source.width && crop.y + crop.height <= source.height;
+}
+
+/** Size before the resize: the source, cropped, then turned by the rotation. */
+export function preResizeSize(plan: TransformPlan, source: Size): Size {
+  const cropped = plan.crop ? { width: plan.crop.width, height: plan.crop.height } : source;
+  return plan.rotate === 90 || plan.rotate === 270 ? { width: cropped.height, height: cropped.width } : cropped;
+}
+
+const scaled = (n: number, factor: number): number => Math.max(1, Math.round(n * factor));
+
+/**
+ * The exact output size of a canonical plan for a source of `source` (display) size, without
+ * rendering: GraphQL gives it to front ends to reserve layout space.
+ * - one side: the other follows the ratio; never larger than the source;
+ * - cover, contain, fill, pad: exactly the box;
+ * - inside: within the box keeping the ratio, never enlarged; outside: covering the box keeping
+ *   the ratio, never enlarged.
+ */
+export function predictSize(plan: TransformPlan, source: Size): Size {
+  const base = preResizeSize(plan, source);
+  const { width, height } = plan;
+  if (width === undefined && height === undefined) return base;
+  if (width !== undefined && height !== undefined) {
+    const fit = plan.fit ?? 'cover';
+    if (fit === 'cover' || fit === 'contain' || fit === 'fill' || fit === 'pad') return { width, height };
+    const factor =
+      fit === 'inside' ? Math.min(width / base.width, height / base.height) : Math.max(width / base.width, height / base.height);
+    if (factor >= 1) return base;
+    return { width: scaled(base.width, factor), height: scaled(base.height, factor) };
+  }
+  if (width !== undefined) {
+    if (width >= base.width) return base;
+    return { width, height: scaled(base.height, width / base.width) };
+  }
+  if (height! >= base.height) return base;
+  return { width: scaled(base.width, height! / base.height), height: height! };
+}
