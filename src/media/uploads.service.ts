@@ -157,6 +157,7 @@ export class UploadsService {
           throw new DomainError(
             ErrorCode.UnsupportedMediaType,
             `The uploaded file is ${sniffed.format === undefined ? `not an image (${sniffed.reason})` : sniffed.mime}, not the declared ${current.contentType}.`,
+            { details: { reason: sniffed.format === undefined ? sniffed.reason : 'type-mismatch', declared: current.contentType } },
           );
         }
         const { asset } = await this.ingest.ingest({
