@@ -47,12 +47,20 @@ export interface AssetChanges {
   readonly focalPoint?: { x: number; y: number } | null;
 }
 
-const COLUMN: Readonly<Record<AssetSortField, string>> = {
-  createdAt: 'a.created_at',
-  updatedAt: 'a.updated_at',
+/**
+ * What each order sorts on. Timestamps are stored to the microsecond but reach clients (and
+ * cursors) to the millisecond: ordering and comparing on the millisecond keeps a cursor's row
+ * from coming back on the next page and rows of the same millisecond from being skipped.
+ */
+const SORT_KEY: Readonly<Record<AssetSortField, string>> = {
+  createdAt: `date_trunc('milliseconds', a.created_at)`,
+  updatedAt: `date_trunc('milliseconds', a.updated_at)`,
   filename: 'a.filename',
   bytes: 'a.bytes',
 };
+
+/** One millisecond past `date`: `t > date` on millisecond values is `t >= date + 1 ms` on stored ones. */
+const nextMillisecond = (date: Date): Date => new Date(date.getTime() + 1);
 
 /** The sort value of a row, as carried in its cursor. */
 export function sortValue(asset: AssetEntity, field: AssetSortField): string | number {
@@ -168,7 +176,7 @@ export class AssetsService {
     const space = await this.tenancy.space(principal, spaceId);
     const order = options.order ?? { field: 'createdAt', direction: 'DESC' };
     const filter = options.filter ?? {};
-    const column = COLUMN[order.field];
+    const key = SORT_KEY[order.field];
     const qb = this.db
       .getRepository(AssetEntity)
       .createQueryBuilder('a')
@@ -184,7 +192,7 @@ export class AssetsService {
     }
     if (filter.formats && filter.formats.length > 0) qb.andWhere('a.format IN (:...formats)', { formats: [...filter.formats] });
     if (filter.access) qb.andWhere('a.access = :access', { access: filter.access });
-    if (filter.createdAfter) qb.andWhere('a.created_at > :after', { after: filter.createdAfter });
+    if (filter.createdAfter) qb.andWhere('a.created_at >= :after', { after: nextMillisecond(filter.createdAfter) });
     if (filter.createdBefore) qb.andWhere('a.created_at < :before', { before: filter.createdBefore });
     if (filter.search) {
       if (filter.search.length > 200) throw badInput('search is at most 200 characters.', { field: 'search' });
@@ -194,9 +202,9 @@ export class AssetsService {
       const op = order.direction === 'ASC' ? '>' : '<';
       const value = order.field === 'createdAt' || order.field === 'updatedAt' ? new Date(String(options.after.value)) : options.after.value;
       if (value instanceof Date && Number.isNaN(value.getTime())) throw badInput('Invalid cursor.', { field: 'after' });
-      qb.andWhere(`(${column}, a.id) ${op} (:cv, :cid)`, { cv: value, cid: options.after.id });
+      qb.andWhere(`(${key}, a.id) ${op} (:cv, :cid)`, { cv: value, cid: options.after.id });
     }
-    return qb.orderBy(column, order.direction).addOrderBy('a.id', order.direction).limit(options.limit).getMany();
+    return qb.orderBy(key, order.direction).addOrderBy('a.id', order.direction).limit(options.limit).getMany();
   }
 
   /**
