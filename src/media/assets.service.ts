@@ -200,9 +200,7 @@ export class AssetsService {
     }
     if (options.after) {
       const op = order.direction === 'ASC' ? '>' : '<';
-      const value = order.field === 'createdAt' || order.field === 'updatedAt' ? new Date(String(options.after.value)) : options.after.value;
-      if (value instanceof Date && Number.isNaN(value.getTime())) throw badInput('Invalid cursor.', { field: 'after' });
-      qb.andWhere(`(${key}, a.id) ${op} (:cv, :cid)`, { cv: value, cid: options.after.id });
+      qb.andWhere(`(${key}, a.id) ${op} (:cv, :cid)`, { cv: cursorValue(order.field, options.after), cid: options.after.id });
     }
     return qb.orderBy(key, order.direction).addOrderBy('a.id', order.direction).limit(options.limit).getMany();
   }
@@ -248,6 +246,27 @@ export class AssetsService {
   async spaceOf(asset: AssetEntity): Promise<SpaceEntity> {
     return this.db.getRepository(SpaceEntity).findOneByOrFail({ id: asset.spaceId });
   }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * The sort value of a cursor, checked against its field so that a cursor this server did not
+ * make never reaches the database.
+ * @throws DomainError BAD_USER_INPUT for a malformed cursor.
+ */
+function cursorValue(field: AssetSortField, cursor: AssetCursor): string | number | Date {
+  const { value, id } = cursor;
+  const valid =
+    UUID.test(id) &&
+    (field === 'createdAt' || field === 'updatedAt'
+      ? typeof value === 'string' && ISO_INSTANT.test(value) && !Number.isNaN(Date.parse(value))
+      : field === 'bytes'
+        ? typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+        : typeof value === 'string');
+  if (!valid) throw badInput('Invalid cursor.', { field: 'after' });
+  return field === 'createdAt' || field === 'updatedAt' ? new Date(value) : value;
 }
 
 /** Escapes LIKE wildcards (with `\` as the escape character). */
