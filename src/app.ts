@@ -28,12 +28,18 @@ import { buildTesseraSchema } from './graphql/schema.js';
 import { internalProblem, sendProblem } from './http/problem.js';
 import { registerGraphQLRoute } from './http/routes/graphql.js';
 import { registerHealthRoutes } from './http/routes/health.js';
+import { registerImageRoute } from './http/routes/image.js';
 import { PlaygroundPages } from './http/routes/playground.js';
 import { registerUploadFormRoute } from './http/routes/upload-form.js';
 import { BullQueue } from './jobs/bullmq-queue.js';
 import { MemoryQueue } from './jobs/memory-queue.js';
 import type { JobQueue } from './jobs/queue.js';
+import { AssetUrls } from './media/asset-urls.js';
 import { AssetsService } from './media/assets.service.js';
+import { DeliveryService } from './media/delivery.service.js';
+import { PresetsService } from './media/presets.service.js';
+import { RenderSlots } from './media/render-slots.js';
+import { VariantQueries, VariantsService } from './media/variants.service.js';
 import { cleanupJobId, JOB, jobHandlers } from './media/jobs.js';
 import { AssetCleanup } from './media/cleanup.service.js';
 import { ImportService } from './media/import.service.js';
@@ -149,10 +155,26 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     });
   }, () => queue.drain());
   const assets = new AssetsService(db, tenancy, ingest, cleanup, { maxUploadBytes: config.maxUploadBytes });
+  const transformLimits = { maxOutputDimension: config.maxOutputDimension, maxOperations: config.maxOperations };
+  const signingKeys = new SigningKeyService(db, config.signingKeyGraceSeconds);
+  const presets = new PresetsService(db, tenancy, transformLimits);
+  const variants = new VariantsService(db, store, state, new RenderSlots(config.maxConcurrentRenders, config.renderQueueWaitMs), {
+    renderLimits: {
+      maxInputPixels: config.maxInputPixels,
+      maxOutputDimension: config.maxOutputDimension,
+      timeoutSeconds: config.renderTimeoutSeconds,
+    },
+    memoryBytes: config.variantCacheBytes,
+    sharedMaxBytes: config.sharedCacheMaxBytes,
+    sharedTtlSeconds: config.sharedCacheTtlSeconds,
+    avifEffort: config.avifEffort,
+  });
+  const variantQueries = new VariantQueries(db);
+  const delivery = new DeliveryService(db, tenancy, presets, variants, signingKeys, store, { baseUrl: config.baseUrl, limits: transformLimits });
   const services: TesseraServices = {
     tenancy,
     apiKeys,
-    signingKeys: new SigningKeyService(db, config.signingKeyGraceSeconds),
+    signingKeys,
     audit: new AuditService(db),
     assets,
     uploads: new UploadsService(db, store, tenancy, ingest, {
@@ -163,12 +185,22 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       maxUploadBytes: config.maxUploadBytes,
       timeoutMs: config.importTimeoutMs,
     }),
+    presets,
+    urls: new AssetUrls(signingKeys, {
+      baseUrl: config.baseUrl,
+      limits: transformLimits,
+      defaultExpiresIn: config.signedUrlDefaultSeconds,
+      maxExpiresIn: config.signedUrlMaxSeconds,
+    }),
+    variants,
+    variantQueries,
   };
   const loaderSources = {
     organizationsByIds: (ids: readonly string[]) => tenancy.organizationsByIds(ids),
     tenantsByIds: (ids: readonly string[]) => tenancy.tenantsByIds(ids),
     spacesByIds: (ids: readonly string[]) => tenancy.spacesByIds(ids),
     assetsByIds: (ids: readonly string[]) => assets.byIds(ids),
+    variantsForAssets: (list: readonly { id: string; version: number }[], first: number) => variantQueries.forAssets(list, first),
   };
   const jwt =
     config.jwtSecret !== undefined || config.jwtJwksUrl !== undefined
@@ -181,6 +213,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     disableRequestLogging: true,
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
+    maxParamLength: 1100,
     // A client that stalls mid-request cannot hold a connection for ever.
     requestTimeout: 300_000,
     connectionTimeout: 30_000,
@@ -249,7 +282,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     origin: { ip: request.ip, userAgent: request.headers['user-agent'], requestId: request.id },
     services,
     loaders: createLoaders(loaderSources),
-    limits: { maxPageSize: config.graphqlMaxPageSize },
+    limits: { maxPageSize: config.graphqlMaxPageSize, transforms: transformLimits },
   });
 
   await registerHealthRoutes(http, [
@@ -263,6 +296,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     playground: new PlaygroundPages(readBootstrapKey),
     maxFileSize: config.maxUploadBytes,
   });
+  await registerImageRoute(http, delivery);
   if (store instanceof LocalObjectStore) {
     await registerUploadFormRoute(http, { store, maxUploadBytes: config.maxUploadBytes });
   }

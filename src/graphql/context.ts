@@ -3,7 +3,11 @@ import type { Authentication } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { AuditRecord, AuditService, RequestOrigin } from '../audit/audit.service.js';
 import { unauthenticated } from '../errors/index.js';
+import type { AssetUrls } from '../media/asset-urls.js';
 import type { AssetsService } from '../media/assets.service.js';
+import type { PresetsService } from '../media/presets.service.js';
+import type { VariantQueries, VariantsService } from '../media/variants.service.js';
+import type { GrammarLimits } from '../transforms/index.js';
 import type { ImportService } from '../media/import.service.js';
 import type { UploadsService } from '../media/uploads.service.js';
 import type { SigningKeyService } from '../signing/signing-keys.service.js';
@@ -19,10 +23,15 @@ export interface GraphQLServices {
   readonly assets: AssetsService;
   readonly uploads: UploadsService;
   readonly imports: ImportService;
+  readonly presets: PresetsService;
+  readonly urls: AssetUrls;
+  readonly variants: VariantsService;
+  readonly variantQueries: VariantQueries;
 }
 
 export interface GraphQLLimits {
   readonly maxPageSize: number;
+  readonly transforms: GrammarLimits;
 }
 
 /** Per-request context. */

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { AssetEntity, OrganizationEntity, SpaceEntity, TenantEntity } from '../db/entities/index.js';
+import type { AssetEntity, OrganizationEntity, SpaceEntity, TenantEntity, VariantEntity } from '../db/entities/index.js';
 
 /** Anything with a row id. */
 interface Row {
@@ -23,14 +23,43 @@ export interface LoaderSources {
   tenantsByIds(ids: readonly string[]): Promise<TenantEntity[]>;
   spacesByIds(ids: readonly string[]): Promise<SpaceEntity[]>;
   assetsByIds(ids: readonly string[]): Promise<AssetEntity[]>;
+  variantsForAssets(assets: readonly Pick<AssetEntity, 'id' | 'version'>[], first: number): Promise<Map<string, VariantEntity[]>>;
 }
 
 /** Request-scoped loaders; made anew for every GraphQL request so nothing leaks between callers. */
 export function createLoaders(sources: LoaderSources) {
+  const organization = byIdLoader((ids) => sources.organizationsByIds(ids));
+  const tenant = byIdLoader((ids) => sources.tenantsByIds(ids));
+  const space = byIdLoader((ids) => sources.spacesByIds(ids));
+  /** The first N variants of an asset's current version, keyed `assetId:version:first`, batched per N. */
+  const firstVariants = new DataLoader<string, VariantEntity[]>(async (keys) => {
+    const byFirst = new Map<number, { id: string; version: number }[]>();
+    for (const key of keys) {
+      const [id, version, first] = key.split(':');
+      const list = byFirst.get(Number(first)) ?? [];
+      list.push({ id: id!, version: Number(version) });
+      byFirst.set(Number(first), list);
+    }
+    const found = new Map<string, VariantEntity[]>();
+    for (const [first, assets] of byFirst) {
+      const rows = await sources.variantsForAssets(assets, first);
+      for (const a of assets) found.set(`${a.id}:${a.version}:${first}`, rows.get(a.id) ?? []);
+    }
+    return keys.map((key) => found.get(key) ?? []);
+  });
   return {
-    organization: byIdLoader((ids) => sources.organizationsByIds(ids)),
-    tenant: byIdLoader((ids) => sources.tenantsByIds(ids)),
-    space: byIdLoader((ids) => sources.spacesByIds(ids)),
+    organization,
+    tenant,
+    space,
+    firstVariants,
+    /** Slugs of a space's URL path, through the batched loaders. */
+    async spacePath(spaceId: string): Promise<{ space: SpaceEntity; path: { org: string; tenant: string; space: string } } | null> {
+      const s = await space.load(spaceId);
+      if (!s) return null;
+      const [t, o] = await Promise.all([tenant.load(s.tenantId), organization.load(s.organizationId)]);
+      if (!t || !o) return null;
+      return { space: s, path: { org: o.slug, tenant: t.slug, space: s.slug } };
+    },
     asset: byIdLoader((ids) => sources.assetsByIds(ids)),
   };
 }

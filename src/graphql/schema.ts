@@ -3,6 +3,8 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { buildSchema } from 'type-graphql';
 import { authChecker } from './auth-checker.js';
 import { AssetResolver } from './resolvers/asset.resolver.js';
+import { AssetDeliveryResolver, VariantResolver } from './resolvers/delivery.resolver.js';
+import { PresetResolver } from './resolvers/preset.resolver.js';
 import { ApiKeyResolver, SigningKeyResolver } from './resolvers/credentials.resolver.js';
 import { NodeResolver } from './resolvers/node.resolver.js';
 import { OrganizationResolver, SpaceResolver, TenantResolver } from './resolvers/tenancy.resolver.js';
@@ -17,6 +19,9 @@ export const resolvers = [
   ApiKeyResolver,
   SigningKeyResolver,
   AssetResolver,
+  AssetDeliveryResolver,
+  VariantResolver,
+  PresetResolver,
 ] as const;
 
 /** Builds the executable schema from the type-graphql classes. */

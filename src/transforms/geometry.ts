@@ -45,3 +45,16 @@ export function predictSize(plan: TransformPlan, source: Size): Size {
   if (height! >= base.height) return base;
   return { width: scaled(base.width, height! / base.height), height: height! };
 }
+
+/**
+ * The default width ladder: `count` widths from `min` to `max` on a geometric progression, rounded
+ * to even pixels (64 … 3840 in 16 steps: each about 31% wider than the last).
+ */
+export function widthLadder(min = 64, max = 3840, count = 16): number[] {
+  const widths: number[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const w = Math.round((min * (max / min) ** (i / (count - 1))) / 2) * 2;
+    if (!widths.includes(w)) widths.push(w);
+  }
+  return widths;
+}

@@ -1,5 +1,4 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { JsonObject } from './columns.js';
 
 /** A named transform; organization-wide when `spaceId` is null, inherited by every space. */
 @Entity({ name: 'presets' })
@@ -11,7 +10,7 @@ export class PresetEntity {
   @Column('text') slug: string;
   @Column('text') name: string;
   /** The canonical plan as JSON. */
-  @Column('jsonb') operations: JsonObject;
+  @Column('jsonb') operations: object;
   /** The canonical ops string; part of every variant key made from this preset. */
   @Column('text') canonical: string;
   @Column('boolean', { name: 'auto_generate' }) autoGenerate: boolean;

@@ -4,6 +4,7 @@ import { isDomainError, ErrorCode } from '../../errors/index.js';
 import { parsePublicId, type IdType } from '../../ids/index.js';
 import { principalOf, type GraphQLContext } from '../context.js';
 import { Asset } from '../types/asset.type.js';
+import { Preset, Variant } from '../types/delivery.type.js';
 import { ApiKey } from '../types/credentials.type.js';
 import { Node } from '../types/node.type.js';
 import { Organization, Space, Tenant } from '../types/tenancy.type.js';
@@ -17,6 +18,13 @@ const fetchers: Readonly<Partial<Record<IdType, Fetch>>> = {
   Tenant: async (ctx, principal, rowId) => Tenant.from(await ctx.services.tenancy.tenant(principal, rowId)),
   Space: async (ctx, principal, rowId) => Space.from(await ctx.services.tenancy.space(principal, rowId)),
   Asset: async (ctx, principal, rowId) => Asset.from(await ctx.services.assets.get(principal, rowId)),
+  Preset: async (ctx, principal, rowId) => Preset.from(await ctx.services.presets.get(principal, rowId)),
+  Variant: async (ctx, principal, rowId) => {
+    const row = await ctx.services.variantQueries.byId(rowId);
+    if (!row) return null;
+    await ctx.services.assets.get(principal, row.assetId);
+    return Variant.from(row);
+  },
   ApiKey: async (ctx, principal, rowId) => {
     if (!principal.scopes.has('admin')) return null;
     return ApiKey.from(await ctx.services.apiKeys.findVisible(principal, rowId));

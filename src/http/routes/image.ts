@@ -1,0 +1,89 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { DeliveryService } from '../../media/delivery.service.js';
+
+interface ImageParams {
+  access: string;
+  org: string;
+  tenant: string;
+  space: string;
+  assetId: string;
+  version: string;
+  file: string;
+}
+
+interface ImageQuery {
+  exp?: string;
+  kid?: string;
+  sig?: string;
+}
+
+const quoted = (etag: string): string => `"${etag}"`;
+
+/** True when `If-None-Match` names this entity (or `*`). */
+function notModified(request: FastifyRequest, etag: string): boolean {
+  const header = request.headers['if-none-match'];
+  if (!header) return false;
+  return header
+    .split(',')
+    .map((t) => t.trim().replace(/^W\//, ''))
+    .some((t) => t === '*' || t === quoted(etag));
+}
+
+function commonHeaders(reply: FastifyReply, cacheControl: string, etag: string): void {
+  reply
+    .header('cache-control', cacheControl)
+    .header('etag', quoted(etag))
+    .header('x-content-type-options', 'nosniff')
+    .header('cross-origin-resource-policy', 'cross-origin')
+    .header('access-control-allow-origin', '*');
+}
+
+/**
+ * `GET|HEAD /v1/{pub|priv}/{org}/{tenant}/{space}/img/{assetId}/v{version}/{ops}.{ext}`: the
+ * image endpoint. It parses, asks the delivery service, and shapes the answer: 301 to the
+ * canonical URL, 304 on a matching `If-None-Match`, the bytes with their cache headers, and which
+ * layer answered (`X-Cache`, `Server-Timing`). Errors are problem+json with their status.
+ */
+export async function registerImageRoute(app: FastifyInstance, delivery: DeliveryService): Promise<void> {
+  app.route<{ Params: ImageParams; Querystring: ImageQuery }>({
+    method: ['GET', 'HEAD'],
+    url: '/v1/:access/:org/:tenant/:space/img/:assetId/:version/:file',
+    handler: async (request, reply) => {
+      const started = process.hrtime.bigint();
+      const answer = await delivery.answer({
+        ...request.params,
+        path: request.url.split('?')[0]!,
+        exp: request.query.exp,
+        kid: request.query.kid,
+        sig: request.query.sig,
+        accept: request.headers.accept,
+      });
+      if (answer.kind === 'redirect') {
+        return reply.code(301).header('location', answer.location).header('cache-control', 'public, max-age=86400').send();
+      }
+      if (answer.kind === 'original') {
+        commonHeaders(reply, answer.cacheControl, answer.etag);
+        reply.header('content-type', answer.contentType).header('x-cache', 'original');
+        if (notModified(request, answer.etag)) return reply.code(304).send();
+        reply.header('content-length', String(answer.bytes));
+        if (request.method === 'HEAD') return reply.send();
+        return reply.send(await answer.body());
+      }
+      const { variant } = answer;
+      commonHeaders(reply, answer.cacheControl, variant.meta.sha256);
+      if (answer.vary) reply.header('vary', 'Accept');
+      const totalMs = Number(process.hrtime.bigint() - started) / 1e6;
+      reply
+        .header('content-type', variant.meta.contentType)
+        .header('x-cache', variant.layer)
+        .header(
+          'server-timing',
+          [`cache;desc="${variant.layer}"`, ...(variant.renderMs === undefined ? [] : [`render;dur=${variant.renderMs}`]), `total;dur=${totalMs.toFixed(1)}`].join(', '),
+        );
+      if (notModified(request, variant.meta.sha256)) return reply.code(304).send();
+      reply.header('content-length', String(variant.data.length));
+      if (request.method === 'HEAD') return reply.send();
+      return reply.send(variant.data);
+    },
+  });
+}

@@ -1,0 +1,226 @@
+import type { Readable } from 'node:stream';
+import type { DataSource } from 'typeorm';
+import { AssetEntity, type SpaceEntity } from '../db/entities/index.js';
+import { DomainError, ErrorCode, notFound } from '../errors/index.js';
+import { fromPublicId } from '../ids/index.js';
+import type { SigningKeyService } from '../signing/signing-keys.service.js';
+import { imagePath, signedImageUrl, type ImageAddress } from '../signing/image-urls.js';
+import { verifyPathSignature } from '../signing/url-signature.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import type { TenancyService } from '../tenancy/tenancy.service.js';
+import {
+  canonicalPlan,
+  formatFromExtension,
+  mergePlans,
+  naturalFormat,
+  negotiateFormat,
+  parseOps,
+  printPlan,
+  type GrammarLimits,
+  type OutputFormat,
+  type TransformPlan,
+} from '../transforms/index.js';
+import { presetPlan, type PresetsService } from './presets.service.js';
+import type { DeliveredVariant, VariantsService } from './variants.service.js';
+
+/** An image URL as the HTTP edge received it. */
+export interface ImageRequest {
+  readonly access: string;
+  readonly org: string;
+  readonly tenant: string;
+  readonly space: string;
+  readonly assetId: string;
+  readonly version: string;
+  readonly file: string;
+  /** The URL path exactly as requested (the signature covers it). */
+  readonly path: string;
+  readonly exp?: string;
+  readonly kid?: string;
+  readonly sig?: string;
+  readonly accept?: string;
+}
+
+export type ImageAnswer =
+  | { readonly kind: 'redirect'; readonly location: string }
+  | {
+      readonly kind: 'original';
+      readonly body: () => Promise<Readable>;
+      readonly bytes: number;
+      readonly contentType: string;
+      readonly etag: string;
+      readonly cacheControl: string;
+    }
+  | { readonly kind: 'variant'; readonly variant: DeliveredVariant; readonly cacheControl: string; readonly vary: boolean };
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const SPACE_TTL_MS = 30_000;
+const ASSET_TTL_MS = 5_000;
+
+/** The URL extension of an original as stored. */
+export const originalExtension = (asset: Pick<AssetEntity, 'format'>): string => (asset.format === 'jpeg' ? 'jpg' : asset.format);
+
+/**
+ * The image endpoint's decisions, from parsed URL parts to an answer: the space by its slugs, the
+ * asset and its current version, public access or a valid signature, the space's transform
+ * policy, the canonical form (anything else is redirected to it), format negotiation, and the
+ * variant through the cache layers.
+ */
+export class DeliveryService {
+  private readonly spaces = new Map<string, { space: SpaceEntity | null; until: number }>();
+  private readonly assets = new Map<string, { asset: AssetEntity | null; until: number }>();
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly tenancy: TenancyService,
+    private readonly presets: PresetsService,
+    private readonly variants: VariantsService,
+    private readonly signing: SigningKeyService,
+    private readonly store: ObjectStore,
+    private readonly options: { baseUrl: string; limits: GrammarLimits },
+  ) {}
+
+  private async spaceByPath(org: string, tenant: string, slug: string): Promise<SpaceEntity | null> {
+    const key = `${org}/${tenant}/${slug}`;
+    const hit = this.spaces.get(key);
+    if (hit && hit.until > Date.now()) return hit.space;
+    const space = await this.tenancy.spaceByPath(org, tenant, slug);
+    if (this.spaces.size > 10_000) this.spaces.clear();
+    this.spaces.set(key, { space, until: Date.now() + SPACE_TTL_MS });
+    return space;
+  }
+
+  /** The asset row, cached briefly; a request for a newer version than cached reads it again. */
+  private async assetById(id: string, wantVersion: number): Promise<AssetEntity | null> {
+    const hit = this.assets.get(id);
+    if (hit && hit.until > Date.now() && (hit.asset === null || hit.asset.version >= wantVersion)) return hit.asset;
+    const asset = await this.db.getRepository(AssetEntity).findOneBy({ id });
+    if (this.assets.size > 50_000) this.assets.clear();
+    this.assets.set(id, { asset, until: Date.now() + ASSET_TTL_MS });
+    return asset;
+  }
+
+  /** Forgets cached rows after a change made on this node. */
+  invalidate(assetId?: string): void {
+    if (assetId === undefined) {
+      this.assets.clear();
+      this.spaces.clear();
+    } else {
+      this.assets.delete(assetId);
+    }
+  }
+
+  /**
+   * @throws DomainError NOT_FOUND (unknown space, asset or version), UNAUTHENTICATED (private
+   *   without a signature, or expired), FORBIDDEN (bad signature; policy), BAD_USER_INPUT (ops,
+   *   extension, unknown preset), and the render's errors.
+   */
+  async answer(request: ImageRequest): Promise<ImageAnswer> {
+    if (request.access !== 'pub' && request.access !== 'priv') throw notFound('Image');
+    const version = /^v([1-9]\d{0,8})$/.exec(request.version);
+    const rowId = fromPublicId('Asset', request.assetId);
+    if (!version || rowId === undefined) throw notFound('Image');
+    const space = await this.spaceByPath(request.org, request.tenant, request.space);
+    if (!space) throw notFound('Image');
+    const asset = await this.assetById(rowId, Number(version[1]));
+    if (!asset || asset.spaceId !== space.id || asset.deletedAt !== null) throw notFound('Image');
+    if (asset.version !== Number(version[1])) {
+      throw new DomainError(ErrorCode.NotFound, `Version ${version[1]} of this image is not current (the current version is ${asset.version}).`);
+    }
+
+    const signed = this.verifySignature(request, space.organizationId);
+    const exp = signed === undefined ? undefined : await signed;
+    if (request.access === 'priv' && exp === undefined) throw new DomainError(ErrorCode.Unauthenticated, 'This URL needs exp, kid and sig.');
+    if (request.access === 'pub' && asset.access === 'private') {
+      throw new DomainError(ErrorCode.Unauthenticated, 'This image is private: ask the API for a signed URL.');
+    }
+    const cacheControl = exp === undefined ? IMMUTABLE : `private, max-age=${Math.max(0, exp - Math.floor(Date.now() / 1000))}`;
+
+    const dot = request.file.lastIndexOf('.');
+    if (dot <= 0) throw new DomainError(ErrorCode.BadUserInput, 'The image URL needs an extension (.jpg, .png, .webp, .avif, .gif).', { details: { token: request.file } });
+    const ops = request.file.slice(0, dot);
+    const ext = request.file.slice(dot + 1);
+    const parsed = parseOps(ops, this.options.limits);
+    const address: ImageAddress = { org: request.org, tenant: request.tenant, space: request.space, assetId: request.assetId, version: asset.version };
+
+    if (parsed.kind === 'original') {
+      const canonicalExt = originalExtension(asset);
+      if (ext !== canonicalExt) return this.redirect(address, request, `original.${canonicalExt}`, exp);
+      return {
+        kind: 'original',
+        body: () => this.store.read(asset.storageKey),
+        bytes: asset.bytes,
+        contentType: asset.mimeType,
+        etag: asset.sha256,
+        cacheControl,
+      };
+    }
+
+    const extFormat = formatFromExtension(ext);
+    if (extFormat === undefined) {
+      throw new DomainError(ErrorCode.BadUserInput, `Unknown extension ".${ext}": use jpg, png, webp, avif or gif.`, { details: { token: `.${ext}` } });
+    }
+    const source = { format: asset.format, hasAlpha: asset.hasAlpha, animated: asset.pages > 1 && (asset.format === 'gif' || asset.format === 'webp') };
+
+    let plan: TransformPlan;
+    let presetId: string | null = null;
+    let canonicalOps: string;
+    if (parsed.kind === 'preset') {
+      const preset = await this.presets.resolve(space, parsed.slug);
+      if (!preset) throw new DomainError(ErrorCode.BadUserInput, `Unknown preset "${parsed.slug}".`, { details: { token: ops } });
+      presetId = preset.id;
+      plan = canonicalPlan(presetPlan(preset, this.options.limits));
+      canonicalOps = ops;
+    } else {
+      if (space.transformPolicy === 'presets') {
+        throw new DomainError(ErrorCode.Forbidden, 'This space serves only presets and originals.', { details: { token: ops } });
+      }
+      if (space.transformPolicy === 'signed' && exp === undefined) {
+        throw new DomainError(ErrorCode.Forbidden, 'This space serves ad-hoc transforms only from signed URLs.', { details: { token: ops } });
+      }
+      plan = canonicalPlan(parsed.plan);
+      canonicalOps = '';
+    }
+
+    // The format: the plan's, else the extension's; `auto` keeps the natural format as extension.
+    const natural = naturalFormat(source);
+    const choice = plan.format ?? extFormat;
+    const canonicalExt = choice === 'auto' ? natural : choice;
+    const full = canonicalPlan(mergePlans(plan, { format: choice }));
+    if (parsed.kind === 'transform') canonicalOps = printPlan(full);
+    const canonicalFile = `${canonicalOps}.${canonicalExt}`;
+    if (canonicalFile !== request.file) return this.redirect(address, request, canonicalFile, exp);
+
+    const format: OutputFormat = choice === 'auto' ? negotiateFormat(request.accept, source) : choice;
+    const variant = await this.variants.deliver({ asset, plan: { ...full, format }, format, presetId });
+    return { kind: 'variant', variant, cacheControl, vary: choice === 'auto' };
+  }
+
+  /** Checks `exp`, `kid`, `sig` when present; resolves to `exp`, or undefined when absent. */
+  private verifySignature(request: ImageRequest, organizationId: string): Promise<number> | undefined {
+    const { exp, kid, sig } = request;
+    if (exp === undefined && kid === undefined && sig === undefined) return undefined;
+    return (async () => {
+      if (exp === undefined || kid === undefined || sig === undefined || !/^\d{1,12}$/.test(exp)) {
+        throw new DomainError(ErrorCode.Unauthenticated, 'A signed URL needs exp, kid and sig.');
+      }
+      const key = await this.signing.forVerification(kid);
+      // Verify first, so an expired URL is told apart from a forged one only when it is genuine.
+      if (!key || key.organizationId !== organizationId || !verifyPathSignature(key.secret, request.path, Number(exp), sig)) {
+        throw new DomainError(ErrorCode.Forbidden, 'The URL signature is not valid.');
+      }
+      if (Number(exp) < Math.floor(Date.now() / 1000)) throw new DomainError(ErrorCode.Unauthenticated, 'This signed URL has expired.');
+      return Number(exp);
+    })();
+  }
+
+  private async redirect(address: ImageAddress, request: ImageRequest, file: string, exp: number | undefined): Promise<ImageAnswer> {
+    if (request.access === 'priv' && exp !== undefined) {
+      const space = await this.spaceByPath(address.org, address.tenant, address.space);
+      const key = await this.signing.active(space!.organizationId);
+      return { kind: 'redirect', location: signedImageUrl(this.options.baseUrl, address, file, { kid: key.kid, secret: key.secret }, exp) };
+    }
+    const path = imagePath(address, request.access === 'priv' ? 'priv' : 'pub', file);
+    const query = exp === undefined ? '' : `?exp=${request.exp}&kid=${request.kid}&sig=${request.sig}`;
+    return { kind: 'redirect', location: `${this.options.baseUrl}${path}${query}` };
+  }
+}

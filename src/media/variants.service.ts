@@ -1,0 +1,335 @@
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { DataSource } from 'typeorm';
+import type { SharedState } from '../cache/cache.js';
+import { VariantEntity, type AssetEntity } from '../db/entities/index.js';
+import { uuidv7 } from '../db/ids.js';
+import { DomainError, ErrorCode } from '../errors/index.js';
+import { renderVariant, type RenderLimits } from '../imaging/render.js';
+import { ObjectNotFoundError } from '../storage/errors.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { extensionOf, mimeOf, printPlan, type OutputFormat, type TransformPlan } from '../transforms/index.js';
+import type { RenderSlots } from './render-slots.js';
+
+/** Which layer answered a variant request. */
+export type CacheLayer = 'memory' | 'redis' | 'registry' | 'storage' | 'render';
+
+export interface VariantMeta {
+  readonly key: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly width: number;
+  readonly height: number;
+  readonly format: OutputFormat;
+  readonly contentType: string;
+}
+
+export interface DeliveredVariant {
+  readonly data: Buffer;
+  readonly meta: VariantMeta;
+  readonly layer: CacheLayer;
+  /** Milliseconds spent rendering, when this request rendered. */
+  readonly renderMs?: number;
+}
+
+/** A variant to find or make: a canonical plan with its concrete output format. */
+export interface VariantRequest {
+  readonly asset: AssetEntity;
+  /** Canonical plan whose `format` is the concrete output format. */
+  readonly plan: TransformPlan;
+  readonly format: OutputFormat;
+  readonly presetId?: string | null;
+}
+
+export interface VariantsOptions {
+  readonly renderLimits: RenderLimits;
+  /** In-process LRU of hot variant bytes, bytes. */
+  readonly memoryBytes: number;
+  /** Variants up to this size are also kept in the shared cache (Redis). */
+  readonly sharedMaxBytes: number;
+  readonly sharedTtlSeconds: number;
+  readonly avifEffort: number;
+  /** How often a waiter looks for the render another node is doing. */
+  readonly pollMs?: number;
+}
+
+/** Content address of a variant: asset, version, original bytes, canonical ops and format. */
+export function variantKey(asset: Pick<AssetEntity, 'id' | 'version' | 'sha256'>, canonical: string, format: OutputFormat): string {
+  return createHash('sha256').update(`${asset.id}\n${asset.version}\n${asset.sha256}\n${canonical}\n${format}`).digest('hex');
+}
+
+/** Where a variant's bytes live in the object store. */
+export const variantStorageKey = (asset: Pick<AssetEntity, 'spaceId' | 'id'>, key: string, format: OutputFormat): string =>
+  `variants/${asset.spaceId}/${asset.id}/${key}.${extensionOf(format)}`;
+
+/** Shared-cache value: 4-byte length of the JSON meta, the meta, the bytes (no base64). */
+function pack(meta: VariantMeta, data: Buffer): Buffer {
+  const json = Buffer.from(JSON.stringify(meta), 'utf8');
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(json.length);
+  return Buffer.concat([head, json, data]);
+}
+
+function unpack(value: Buffer): { meta: VariantMeta; data: Buffer } | undefined {
+  if (value.length < 4) return undefined;
+  const length = value.readUInt32BE(0);
+  if (value.length < 4 + length) return undefined;
+  try {
+    const meta = JSON.parse(value.subarray(4, 4 + length).toString('utf8')) as VariantMeta;
+    return { meta, data: value.subarray(4 + length) };
+  } catch {
+    return undefined;
+  }
+}
+
+const metaOf = (row: VariantEntity): VariantMeta => ({
+  key: row.variantKey,
+  sha256: row.sha256,
+  bytes: row.bytes,
+  width: row.width,
+  height: row.height,
+  format: row.format,
+  contentType: mimeOf(row.format),
+});
+
+/**
+ * Finds or makes variants. Lookup order: in-process LRU of hot bytes → shared cache (Redis) →
+ * registry row → object storage → render. A render is single-flight across the process (one
+ * promise per key) and across nodes (a lock with expiry; waiters poll the registry); the stored
+ * object and the row are written once (the insert is idempotent on the variant key).
+ */
+export class VariantsService {
+  private readonly hot: LRUCache<string, { meta: VariantMeta; data: Buffer }>;
+  private readonly inFlight = new Map<string, Promise<DeliveredVariant>>();
+  private rendersDone = 0;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly store: ObjectStore,
+    private readonly state: SharedState,
+    private readonly slots: RenderSlots,
+    private readonly options: VariantsOptions,
+  ) {
+    this.hot = new LRUCache({
+      maxSize: Math.max(1, options.memoryBytes),
+      sizeCalculation: (entry) => Math.max(1, entry.data.length),
+      max: 100_000,
+    });
+  }
+
+  /** Renders performed by this process since start. */
+  get renders(): number {
+    return this.rendersDone;
+  }
+
+  /** Finds or makes the variant. @throws DomainError from rendering or limits. */
+  async deliver(request: VariantRequest): Promise<DeliveredVariant> {
+    const canonical = printPlan(request.plan);
+    const key = variantKey(request.asset, canonical, request.format);
+    const cached = this.hot.get(key);
+    if (cached) return { ...cached, layer: 'memory' };
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const work = this.lookupOrRender(key, canonical, request).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, work);
+    return work;
+  }
+
+  /** The registry row of a variant, if it exists. */
+  async find(asset: AssetEntity, plan: TransformPlan, format: OutputFormat): Promise<VariantEntity | null> {
+    return this.db.getRepository(VariantEntity).findOneBy({ variantKey: variantKey(asset, printPlan(plan), format) });
+  }
+
+  private remember(meta: VariantMeta, data: Buffer): void {
+    if (this.options.memoryBytes > 0 && data.length <= this.options.memoryBytes / 4) this.hot.set(meta.key, { meta, data });
+  }
+
+  private async fromShared(key: string): Promise<{ meta: VariantMeta; data: Buffer } | undefined> {
+    try {
+      const value = await this.state.get(`variant:${key}`);
+      return value ? unpack(value) : undefined;
+    } catch {
+      return undefined; // the shared cache is an optimisation: without it, the registry answers
+    }
+  }
+
+  private async toShared(meta: VariantMeta, data: Buffer): Promise<void> {
+    if (data.length > this.options.sharedMaxBytes) return;
+    try {
+      await this.state.set(`variant:${meta.key}`, pack(meta, data), this.options.sharedTtlSeconds);
+    } catch {
+      // best effort
+    }
+  }
+
+  private async fromRegistry(key: string): Promise<{ row: VariantEntity; data: Buffer } | undefined> {
+    const row = await this.db.getRepository(VariantEntity).findOneBy({ variantKey: key });
+    if (!row) return undefined;
+    try {
+      return { row, data: await this.store.readBuffer(row.storageKey) };
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError) {
+        // A row whose object is gone (cleanup raced, manual deletion): forget it and render again.
+        await this.db.getRepository(VariantEntity).delete({ id: row.id });
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  private async lookupOrRender(key: string, canonical: string, request: VariantRequest): Promise<DeliveredVariant> {
+    const shared = await this.fromShared(key);
+    if (shared) {
+      this.remember(shared.meta, shared.data);
+      return { ...shared, layer: 'redis' };
+    }
+    const stored = await this.fromRegistry(key);
+    if (stored) {
+      const meta = metaOf(stored.row);
+      this.remember(meta, stored.data);
+      await this.toShared(meta, stored.data);
+      return { meta, data: stored.data, layer: 'registry' };
+    }
+    return this.renderOnce(key, canonical, request);
+  }
+
+  /** One render per key across nodes: take the lock or wait for the holder's row. */
+  private async renderOnce(key: string, canonical: string, request: VariantRequest): Promise<DeliveredVariant> {
+    const lockTtl = this.options.renderLimits.timeoutSeconds * 1000 + 15_000;
+    const deadline = Date.now() + lockTtl + 5000;
+    const poll = this.options.pollMs ?? 50;
+    for (;;) {
+      let lock;
+      try {
+        lock = await this.state.tryAcquire(`render:${key}`, lockTtl);
+      } catch {
+        lock = { key, release: async () => undefined }; // no shared state: render here, the insert stays idempotent
+      }
+      if (lock) {
+        try {
+          const stored = await this.fromRegistry(key);
+          if (stored) {
+            const meta = metaOf(stored.row);
+            this.remember(meta, stored.data);
+            return { meta, data: stored.data, layer: 'registry' };
+          }
+          return await this.render(key, canonical, request);
+        } finally {
+          await lock.release().catch(() => undefined);
+        }
+      }
+      await new Promise((r) => setTimeout(r, poll));
+      const stored = await this.fromRegistry(key);
+      if (stored) {
+        const meta = metaOf(stored.row);
+        this.remember(meta, stored.data);
+        return { meta, data: stored.data, layer: 'registry' };
+      }
+      if (Date.now() > deadline) {
+        throw new DomainError(ErrorCode.ServiceUnavailable, 'The image is still being rendered; retry shortly.', { retryAfterSeconds: 2 });
+      }
+    }
+  }
+
+  private async render(key: string, canonical: string, request: VariantRequest): Promise<DeliveredVariant> {
+    const { asset, format } = request;
+    const started = Date.now();
+    const rendered = await this.slots.run(async () => {
+      const original = await this.store.readBuffer(asset.storageKey);
+      return renderVariant(original, request.plan, {
+        format,
+        focalPoint: asset.focalX === null || asset.focalY === null ? null : { x: asset.focalX, y: asset.focalY },
+        limits: this.options.renderLimits,
+        avifEffort: this.options.avifEffort,
+      });
+    });
+    const processingMs = Date.now() - started;
+    this.rendersDone += 1;
+    const sha256 = createHash('sha256').update(rendered.data).digest('hex');
+    const storageKey = variantStorageKey(asset, key, format);
+    await this.store.write(storageKey, rendered.data, {
+      contentType: mimeOf(format),
+      bytes: rendered.bytes,
+      cacheControl: 'public, max-age=31536000, immutable',
+    });
+    await this.db
+      .createQueryBuilder()
+      .insert()
+      .into(VariantEntity)
+      .values({
+        id: uuidv7(),
+        assetId: asset.id,
+        spaceId: asset.spaceId,
+        assetVersion: asset.version,
+        canonical,
+        format,
+        variantKey: key,
+        presetId: request.presetId ?? null,
+        storageKey,
+        bytes: rendered.bytes,
+        sha256,
+        width: rendered.width,
+        height: rendered.height,
+        processingMs,
+        accessCount: 0,
+        lastAccessedAt: null,
+      })
+      .orIgnore()
+      .execute();
+    const meta: VariantMeta = { key, sha256, bytes: rendered.bytes, width: rendered.width, height: rendered.height, format, contentType: mimeOf(format) };
+    this.remember(meta, rendered.data);
+    await this.toShared(meta, rendered.data);
+    return { meta, data: rendered.data, layer: 'render', renderMs: processingMs };
+  }
+
+  /** Drops hot copies (after a delete or replace). */
+  forget(keys: readonly string[]): void {
+    for (const key of keys) this.hot.delete(key);
+  }
+}
+
+/** Registry queries about variants (for GraphQL). */
+export class VariantQueries {
+  constructor(private readonly db: DataSource) {}
+
+  /**
+   * The first `first` variants (after `after`, by creation) of the current version of each asset,
+   * in one query whatever the number of assets.
+   */
+  async forAssets(assets: readonly Pick<AssetEntity, 'id' | 'version'>[], first: number, after?: { createdAt: Date; id: string }): Promise<Map<string, VariantEntity[]>> {
+    const result = new Map<string, VariantEntity[]>(assets.map((a) => [a.id, []]));
+    if (assets.length === 0) return result;
+    const params: unknown[] = [assets.map((a) => a.id), assets.map((a) => a.version), first];
+    let afterClause = '';
+    if (after) {
+      params.push(after.createdAt, after.id);
+      afterClause = 'AND (v.created_at, v.id) > ($4, $5)';
+    }
+    const rows: { id: string }[] = await this.db.query(
+      `SELECT id FROM (
+         SELECT v.id, row_number() OVER (PARTITION BY v.asset_id ORDER BY v.created_at, v.id) AS n
+         FROM variants v JOIN unnest($1::uuid[], $2::int[]) AS a(id, version) ON v.asset_id = a.id AND v.asset_version = a.version
+         WHERE true ${afterClause}
+       ) ranked WHERE n <= $3`,
+      params,
+    );
+    if (rows.length === 0) return result;
+    const entities = await this.db
+      .getRepository(VariantEntity)
+      .createQueryBuilder('v')
+      .where('v.id IN (:...ids)', { ids: rows.map((r) => r.id) })
+      .orderBy('v.created_at', 'ASC')
+      .addOrderBy('v.id', 'ASC')
+      .getMany();
+    for (const row of entities) result.get(row.assetId)?.push(row);
+    return result;
+  }
+
+  async byId(id: string): Promise<VariantEntity | null> {
+    return this.db.getRepository(VariantEntity).findOneBy({ id });
+  }
+
+  async byKey(key: string): Promise<VariantEntity | null> {
+    return this.db.getRepository(VariantEntity).findOneBy({ variantKey: key });
+  }
+}
