@@ -37,6 +37,12 @@ export interface IngestResult {
 
 const EXTENSION: Readonly<Record<string, string>> = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif', gif: 'gif', tiff: 'tiff' };
 
+/** A new asset, or new bytes for one (after the change is committed). */
+export interface AssetChange {
+  readonly kind: 'created' | 'replaced';
+  readonly asset: AssetEntity;
+}
+
 /** Content-addressed key of an original: one object per distinct file per space. */
 export const originalKey = (spaceId: string, sha256: string): string => `originals/${spaceId}/${sha256}`;
 
@@ -66,6 +72,8 @@ function probedColumns(probe: ImageProbe, bytes: BoundedBytes) {
  * without its object and no object without its row.
  */
 export class IngestService {
+  private readonly listeners: ((change: AssetChange) => void)[] = [];
+
   constructor(
     private readonly db: DataSource,
     private readonly store: ObjectStore,
@@ -121,7 +129,18 @@ export class IngestService {
       if (wrote) await this.deleteIfUnreferenced(storageKey);
       throw error;
     }
-    return { asset: await this.db.getRepository(AssetEntity).findOneByOrFail({ id: asset.id }), created: true };
+    const created = await this.db.getRepository(AssetEntity).findOneByOrFail({ id: asset.id });
+    this.emit({ kind: 'created', asset: created });
+    return { asset: created, created: true };
+  }
+
+  /** Calls `listener` after every committed ingest or replacement (eager presets, metering). */
+  onChange(listener: (change: AssetChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private emit(change: AssetChange): void {
+    for (const listener of this.listeners) listener(change);
   }
 
   /**
@@ -166,6 +185,7 @@ export class IngestService {
         if (result.affected !== 1) throw new DomainError(ErrorCode.Conflict, 'The asset changed meanwhile; try again.');
         return manager.findOneByOrFail(AssetEntity, { id: asset.id });
       });
+      this.emit({ kind: 'replaced', asset: updated });
       return { asset: updated, previous };
     } catch (error) {
       if (wrote && storageKey !== previous.storageKey) await this.deleteIfUnreferenced(storageKey);
