@@ -130,7 +130,7 @@ export class PresetsService {
   }
 
   /** Presets a space serves: its own, and the organization's whose slug it does not override. */
-  async forSpace(space: SpaceEntity): Promise<PresetEntity[]> {
+  async forSpace(space: Pick<SpaceEntity, 'id' | 'organizationId'>): Promise<PresetEntity[]> {
     const rows = await this.db
       .getRepository(PresetEntity)
       .createQueryBuilder('p')
@@ -139,6 +139,36 @@ export class PresetsService {
       .getMany();
     const own = new Set(rows.filter((p) => p.spaceId !== null).map((p) => p.slug));
     return rows.filter((p) => p.spaceId !== null || !own.has(p.slug));
+  }
+
+  /**
+   * Gives a new space the default presets (thumbnail, medium, large; WebP; eager).
+   * Runs with the caller's transaction manager when given.
+   */
+  async createDefaults(space: Pick<SpaceEntity, 'id' | 'organizationId' | 'tenantId'>, defaults: readonly { slug: string; name: string; transform: TransformPlan }[], manager = this.db.manager): Promise<void> {
+    for (const d of defaults) {
+      const plan = canonicalPlan(planFromInput({ ...d.transform }, this.limits));
+      await manager
+        .createQueryBuilder()
+        .insert()
+        .into(PresetEntity)
+        .values({
+          id: uuidv7(),
+          organizationId: space.organizationId,
+          tenantId: space.tenantId,
+          spaceId: space.id,
+          slug: d.slug,
+          name: d.name,
+          operations: { ...plan },
+          canonical: printPlan(plan),
+          autoGenerate: true,
+          matchTags: [],
+          matchFolders: [],
+        })
+        .orIgnore()
+        .execute();
+    }
+    this.cache.clear();
   }
 
   /** `presets(spaceId)`. */
