@@ -1,11 +1,17 @@
 /**
  * Runs a canonical plan through Sharp: limits checked from the header before any decode, EXIF
- * orientation applied first, then the stages of the operations table in order (geometry,
- * orientation, filters, overlay, encode), metadata stripped, a time budget on the whole render.
+ * orientation applied first, then the stages of the operations table in order — crop, rotate,
+ * flip/flop, resize (fit, gravity, dpr already folded), filters, grayscale, watermark, encode —
+ * metadata stripped, colour converted to sRGB, one time budget for the whole render.
  * The renderer never sees a URL: only a plan and a resolved output format.
+ *
+ * Animations (GIF or WebP to GIF or WebP) keep every frame, delay and loop count. Sharp turns and
+ * mirrors a multi-page image as one tall strip (which would play it backwards, or refuses), so
+ * frames are turned, mirrored and filtered one by one when the plan asks for that; cover with
+ * `attention`/`entropy` keeps the centre on animations, so the crop does not jump between frames.
  */
-import sharp, { type Sharp } from 'sharp';
-import { DomainError, ErrorCode } from '../errors/index.js';
+import sharp, { type Metadata, type OutputInfo, type Sharp, type SharpOptions } from 'sharp';
+import { DomainError, ErrorCode, type DomainErrorOptions } from '../errors/index.js';
 import {
   canonicalPlan,
   cropInside,
@@ -17,22 +23,24 @@ import {
   type OutputFormat,
   type TransformPlan,
 } from '../transforms/index.js';
+import { watermarkSvg } from './render-watermark.js';
 
 export interface RenderLimits {
-  /** Largest decoded input, width × height × frames. */
+  /** Largest decoded input, width × height × frames decoded, in pixels. */
   readonly maxInputPixels: number;
-  /** Largest output side, px. */
+  /** Largest output width or height, px. */
   readonly maxOutputDimension: number;
+  /** Time budget of the whole render, seconds (≥ 1). */
   readonly timeoutSeconds: number;
 }
 
 export interface RenderContext {
   /** The output format, resolved (never `auto`). */
   readonly format: OutputFormat;
-  /** Relative focal point of the asset, for `g_focal`. */
+  /** Focal point of the asset, relative (0–1 on each axis of the EXIF-oriented image), for `g_focal`; centre when absent. */
   readonly focalPoint?: { readonly x: number; readonly y: number } | null;
   readonly limits: RenderLimits;
-  /** AVIF encoder effort, 0 (fast) – 9 (small). */
+  /** AVIF encoder effort, 0 (fast) – 9 (small). Default 4. */
   readonly avifEffort?: number;
 }
 
@@ -43,11 +51,38 @@ export interface RenderedVariant {
   readonly width: number;
   /** Output height of one frame, px. */
   readonly height: number;
+  /** Size of `data`, bytes. */
   readonly bytes: number;
+  /** Frames in the output: 1 unless an animation stays animated. */
   readonly frames: number;
 }
 
-/** Default quality per format when the plan says `auto`. */
+/** Why a render was refused or failed. */
+export type RenderFailure = 'input-too-large' | 'output-too-large' | 'crop-outside' | 'time-budget' | 'undecodable';
+
+const CODE_OF: Readonly<Record<RenderFailure, ErrorCode>> = {
+  'input-too-large': ErrorCode.LimitExceeded,
+  'output-too-large': ErrorCode.LimitExceeded,
+  'crop-outside': ErrorCode.BadUserInput,
+  'time-budget': ErrorCode.LimitExceeded,
+  undecodable: ErrorCode.UnprocessableImage,
+};
+
+/**
+ * A render refused or failed: a `DomainError` (LIMIT_EXCEEDED, BAD_USER_INPUT or
+ * UNPROCESSABLE_IMAGE) with the reason as a typed field.
+ */
+export class RenderError extends DomainError {
+  readonly reason: RenderFailure;
+
+  constructor(reason: RenderFailure, message: string, options: DomainErrorOptions = {}) {
+    super(CODE_OF[reason], message, options);
+    this.name = 'RenderError';
+    this.reason = reason;
+  }
+}
+
+/** Encoder quality per format when the plan says `auto` (PNG is lossless then; GIF keeps Sharp's defaults). */
 export const AUTO_QUALITY: Readonly<Record<OutputFormat, number>> = { jpg: 80, png: 100, webp: 80, avif: 50, gif: 100 };
 
 const SHARP_GRAVITY: Readonly<Record<Exclude<Gravity, 'attention' | 'entropy' | 'focal'>, string>> = {
@@ -63,19 +98,19 @@ const SHARP_GRAVITY: Readonly<Record<Exclude<Gravity, 'attention' | 'entropy' | 
 };
 
 type Rgba = { r: number; g: number; b: number; alpha: number };
+type Size = { width: number; height: number };
+type Point = { x: number; y: number };
 
+/** Letterbox colour: `b_`, else transparent where the format keeps alpha and white where it does not. */
 function backgroundOf(plan: TransformPlan, format: OutputFormat): Rgba {
   const hex = plan.background;
   if (hex === undefined) return keepsAlpha(format) ? { r: 0, g: 0, b: 0, alpha: 0 } : { r: 255, g: 255, b: 255, alpha: 1 };
   const n = (i: number) => parseInt(hex.slice(i, i + 2), 16);
-  return { r: n(0), g: n(2), b: n(4), alpha: hex.length === 8 ? n(6) / 255 : 1 };
+  return { r: n(0), g: n(2), b: n(4), alpha: keepsAlpha(format) && hex.length === 8 ? n(6) / 255 : 1 };
 }
 
-const limitError = (message: string, details: Record<string, unknown>): DomainError =>
-  new DomainError(ErrorCode.LimitExceeded, message, { details });
-
 /** Where `g_` puts the image inside a padded box: offsets of the extension on each side. */
-function padOffsets(gravity: Gravity | undefined, inner: { width: number; height: number }, box: { width: number; height: number }) {
+function padOffsets(gravity: Gravity | undefined, inner: Size, box: Size) {
   const dx = box.width - inner.width;
   const dy = box.height - inner.height;
   const g = gravity ?? 'center';
@@ -84,37 +119,146 @@ function padOffsets(gravity: Gravity | undefined, inner: { width: number; height
   return { left, right: dx - left, top, bottom: dy - top };
 }
 
-/** Text watermark as an SVG the size of the output, text in the chosen corner. */
-function watermarkSvg(text: string, position: string, width: number, height: number): Buffer {
-  const size = Math.max(10, Math.round(Math.min(width, height) * 0.06));
-  const margin = Math.round(size * 0.6);
-  const east = position.endsWith('e');
-  const south = position.startsWith('s');
-  const x = east ? width - margin : margin;
-  const y = south ? height - margin : margin + size;
-  const escaped = text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
-  <text x="${x}" y="${y}" font-family="DejaVu Sans, sans-serif" font-size="${size}" font-weight="bold"
-    text-anchor="${east ? 'end' : 'start'}" fill="#ffffff" fill-opacity="0.9" stroke="#000000" stroke-opacity="0.6"
-    stroke-width="${Math.max(1, Math.round(size / 12))}" paint-order="stroke">${escaped}</text>
-</svg>`;
-  return Buffer.from(svg, 'utf8');
+const clamp01 = (n: number): number => Math.min(1, Math.max(0, n));
+
+/**
+ * The focal point in the frame the resize sees: the asset's point (relative to the oriented
+ * source) moved into the crop, then turned and mirrored with the image.
+ */
+function focalInFrame(focal: Point | null, plan: TransformPlan, display: Size): Point | null {
+  if (!focal) return null;
+  let { x, y } = focal;
+  if (plan.crop) {
+    x = clamp01((x * display.width - plan.crop.x) / plan.crop.width);
+    y = clamp01((y * display.height - plan.crop.y) / plan.crop.height);
+  }
+  if (plan.rotate === 90) [x, y] = [1 - y, x];
+  else if (plan.rotate === 180) [x, y] = [1 - x, 1 - y];
+  else if (plan.rotate === 270) [x, y] = [y, 1 - x];
+  if (plan.flip) y = 1 - y;
+  if (plan.flop) x = 1 - x;
+  return { x, y };
+}
+
+/** Everything a frame needs to be shaped, computed once from the plan and the source header. */
+interface Shaping {
+  readonly plan: TransformPlan;
+  /** Size after crop and rotation: what the resize starts from. */
+  readonly base: Size;
+  /** Size of the output (one frame). */
+  readonly out: Size;
+  readonly background: Rgba;
+  readonly focal: Point | null;
+  /** Content-aware cover (attention, entropy) allowed: not on animations. */
+  readonly strategies: boolean;
+  readonly watermark: Buffer | null;
+}
+
+/**
+ * Rotate, then mirror. Sharp mirrors before it rotates; after a quarter turn, mirroring about the
+ * other axis first gives what mirroring about this one afterwards would.
+ */
+function orient(image: Sharp, plan: TransformPlan): Sharp {
+  const quarter = plan.rotate === 90 || plan.rotate === 270;
+  const flip = quarter ? plan.flop : plan.flip;
+  const flop = quarter ? plan.flip : plan.flop;
+  let out = image;
+  if (plan.rotate) out = out.rotate(plan.rotate);
+  if (flip) out = out.flip();
+  if (flop) out = out.flop();
+  return out;
+}
+
+function filters(image: Sharp, plan: TransformPlan): Sharp {
+  let out = image;
+  if (plan.blur !== undefined) out = out.blur(plan.blur);
+  if (plan.sharpen !== undefined) out = out.sharpen({ sigma: plan.sharpen });
+  return out;
+}
+
+/**
+ * Orientation, resize, filters, grayscale and watermark on one image: a still, one frame, or a
+ * strip of frames that Sharp decoded as an animation (`strip`: the watermark is tiled once per frame).
+ */
+function shape(image: Sharp, s: Shaping, strip: boolean): Sharp {
+  let out = orient(image, s.plan);
+  out = resize(out, s);
+  out = filters(out, s.plan);
+  if (s.plan.grayscale) out = out.grayscale();
+  if (s.watermark) out = out.composite([{ input: s.watermark, ...(strip ? { tile: true, gravity: 'northwest' } : { top: 0, left: 0 }) }]);
+  return out;
+}
+
+/** The time budget shared by every Sharp pipeline of one render. */
+class Budget {
+  private readonly deadline: number;
+
+  constructor(readonly seconds: number) {
+    this.deadline = Date.now() + seconds * 1000;
+  }
+
+  /** Whole seconds left for the next pipeline (Sharp's timeout counts seconds). */
+  left(): number {
+    return Math.max(1, Math.ceil((this.deadline - Date.now()) / 1000));
+  }
+
+  spent(): boolean {
+    return Date.now() >= this.deadline - 50;
+  }
+
+  check(): void {
+    if (this.spent()) throw this.error();
+  }
+
+  error(cause?: unknown): RenderError {
+    return new RenderError('time-budget', `The render took longer than its ${this.seconds} s budget.`, {
+      details: { timeoutSeconds: this.seconds },
+      cause,
+    });
+  }
+}
+
+/**
+ * Decodes the frames of `image` and runs `each` on every frame alone, then stacks them again as
+ * one strip (`pageHeight` set) for the encoder.
+ */
+async function eachFrame(image: Sharp, each: (frame: Sharp) => Sharp, open: (input: Buffer, options: SharpOptions) => Sharp, budget: Budget): Promise<Sharp> {
+  const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
+  const pageHeight = info.pageHeight ?? info.height;
+  const pages = Math.max(1, Math.round(info.height / pageHeight));
+  const frameBytes = info.width * pageHeight * info.channels;
+  const frames: Buffer[] = [];
+  let shaped: OutputInfo | undefined;
+  for (let i = 0; i < pages; i += 1) {
+    budget.check();
+    const frame = open(data.subarray(i * frameBytes, (i + 1) * frameBytes), {
+      raw: { width: info.width, height: pageHeight, channels: info.channels },
+    });
+    const result = await each(frame).raw().toBuffer({ resolveWithObject: true });
+    frames.push(result.data);
+    shaped = result.info;
+  }
+  const { width, height, channels } = shaped!;
+  return open(Buffer.concat(frames), { raw: { width, height: height * pages, channels, pageHeight: height } });
 }
 
 /**
  * Renders a plan. The plan is canonicalised here too, so callers cannot bypass `dpr` folding.
- * @throws DomainError LIMIT_EXCEEDED (input pixels, output size, time budget), BAD_USER_INPUT
- *   (a crop outside the image, a watermark on an animation), UNPROCESSABLE_IMAGE (undecodable).
+ * @throws RenderError (a DomainError): LIMIT_EXCEEDED when the source has more pixels than
+ *   `maxInputPixels` (checked from the header, before decoding), when the output would be larger
+ *   than `maxOutputDimension`, or when the time budget runs out; BAD_USER_INPUT when the crop is
+ *   not inside the image; UNPROCESSABLE_IMAGE when the source cannot be decoded (truncated or
+ *   corrupt data fails, it is never rendered half grey).
  */
 export async function renderVariant(source: Buffer, input: TransformPlan, ctx: RenderContext): Promise<RenderedVariant> {
   const plan = canonicalPlan(input);
   const { limits, format } = ctx;
 
-  let meta;
+  let meta: Metadata;
   try {
     meta = await sharp(source, { limitInputPixels: false }).metadata();
   } catch (cause) {
-    throw new DomainError(ErrorCode.UnprocessableImage, 'The original could not be read.', { cause });
+    throw new RenderError('undecodable', 'The original could not be read.', { cause });
   }
   const storedWidth = meta.width ?? 0;
   const storedHeight = meta.pageHeight ?? meta.height ?? 0;
@@ -122,101 +266,97 @@ export async function renderVariant(source: Buffer, input: TransformPlan, ctx: R
   const animated = pages > 1 && (meta.format === 'gif' || meta.format === 'webp') && keepsFrames(format);
   const frames = animated ? pages : 1;
   if (storedWidth * storedHeight * frames > limits.maxInputPixels) {
-    throw limitError(`The original is larger than the ${limits.maxInputPixels} pixels a render may decode.`, {
-      width: storedWidth,
-      height: storedHeight,
-      frames,
-      maxInputPixels: limits.maxInputPixels,
+    throw new RenderError('input-too-large', `The original is larger than the ${limits.maxInputPixels} pixels a render may decode.`, {
+      details: { width: storedWidth, height: storedHeight, frames, maxInputPixels: limits.maxInputPixels },
     });
   }
   const swapped = (meta.orientation ?? 1) >= 5;
   const display = { width: swapped ? storedHeight : storedWidth, height: swapped ? storedWidth : storedHeight };
   if (plan.crop && !cropInside(plan.crop, display)) {
-    throw new DomainError(ErrorCode.BadUserInput, `The crop ${plan.crop.x},${plan.crop.y},${plan.crop.width},${plan.crop.height} is not inside the ${display.width}×${display.height} image.`, {
-      details: { token: 'c' },
-    });
-  }
-  if (plan.watermark && animated) {
-    throw new DomainError(ErrorCode.BadUserInput, 'A watermark cannot be drawn on an animation; ask for a still format (jpg, png, avif).', {
-      details: { token: 'wm' },
+    const { x, y, width, height } = plan.crop;
+    throw new RenderError('crop-outside', `The crop ${x},${y},${width},${height} is not inside the ${display.width}×${display.height} image.`, {
+      details: { token: `c_${x},${y},${width},${height}`, width: display.width, height: display.height },
     });
   }
   const out = predictSize(plan, display);
   if (out.width > limits.maxOutputDimension || out.height > limits.maxOutputDimension) {
-    throw limitError(`The output would be ${out.width}×${out.height}, larger than ${limits.maxOutputDimension} px.`, {
-      maxOutputDimension: limits.maxOutputDimension,
+    throw new RenderError('output-too-large', `The output would be ${out.width}×${out.height}, larger than ${limits.maxOutputDimension} px.`, {
+      details: { width: out.width, height: out.height, maxOutputDimension: limits.maxOutputDimension },
     });
   }
 
-  const background = backgroundOf(plan, format);
-  let image: Sharp = sharp(source, {
-    limitInputPixels: limits.maxInputPixels,
-    failOn: 'error',
-    autoOrient: true,
-    animated,
-    pages: animated ? -1 : 1,
-  }).timeout({ seconds: limits.timeoutSeconds });
+  const shaping: Shaping = {
+    plan,
+    base: preResizeSize(plan, display),
+    out,
+    background: backgroundOf(plan, format),
+    focal: focalInFrame(ctx.focalPoint ?? null, plan, display),
+    strategies: !animated,
+    watermark: plan.watermark ? watermarkSvg(plan.watermark.text, plan.watermark.position, out.width, out.height) : null,
+  };
 
-  // geometry and orientation
-  if (plan.crop) image = image.extract({ left: plan.crop.x, top: plan.crop.y, width: plan.crop.width, height: plan.crop.height });
-  if (plan.rotate) image = image.rotate(plan.rotate);
-  if (plan.flip) image = image.flip();
-  if (plan.flop) image = image.flop();
-  image = resize(image, plan, preResizeSize(plan, display), out, background, ctx.focalPoint ?? null);
-
-  // filters
-  if (plan.blur !== undefined) image = image.blur(plan.blur);
-  if (plan.sharpen !== undefined) image = image.sharpen({ sigma: plan.sharpen });
-  if (plan.grayscale) image = image.grayscale();
-
-  // overlay
-  if (plan.watermark) {
-    image = image.composite([{ input: watermarkSvg(plan.watermark.text, plan.watermark.position, out.width, out.height), top: 0, left: 0 }]);
-  }
-
-  // encode
-  if (!keepsAlpha(format)) image = image.flatten({ background: { r: background.r, g: background.g, b: background.b } });
-  image = image.toColourspace(plan.grayscale ? 'b-w' : 'srgb');
-  const quality = plan.quality === undefined || plan.quality === 'auto' ? AUTO_QUALITY[format] : plan.quality;
-  switch (format) {
-    case 'jpg':
-      image = image.jpeg({ quality, progressive: true });
-      break;
-    case 'png':
-      image = plan.quality === undefined || plan.quality === 'auto' ? image.png({ compressionLevel: 6 }) : image.png({ palette: true, quality });
-      break;
-    case 'webp':
-      image = image.webp({ quality });
-      break;
-    case 'avif':
-      image = image.avif({ quality, effort: ctx.avifEffort ?? 4 });
-      break;
-    case 'gif':
-      image = image.gif();
-      break;
-  }
-
-  const started = Date.now();
+  const budget = new Budget(limits.timeoutSeconds);
+  const open = (data: Buffer, options: SharpOptions): Sharp => sharp(data, options).timeout({ seconds: budget.left() });
   try {
+    let image = open(source, {
+      limitInputPixels: limits.maxInputPixels,
+      failOn: 'error',
+      autoOrient: true,
+      animated,
+      pages: animated ? -1 : 1,
+    });
+    if (plan.crop) image = image.extract({ left: plan.crop.x, top: plan.crop.y, width: plan.crop.width, height: plan.crop.height });
+
+    const turns = plan.rotate !== undefined || plan.flip === true || plan.flop === true;
+    const filtered = plan.blur !== undefined || plan.sharpen !== undefined;
+    image = animated && (turns || filtered) ? await eachFrame(image, (frame) => shape(frame, shaping, false), open, budget) : shape(image, shaping, animated);
+    image = encode(image, plan, shaping.background, format, animated ? meta : null, ctx.avifEffort ?? 4);
+
+    budget.check();
     const { data, info } = await image.toBuffer({ resolveWithObject: true });
     const frameHeight = info.pageHeight ?? info.height;
-    return { data, format, width: info.width, height: frameHeight, bytes: data.length, frames: animated ? Math.round(info.height / frameHeight) : 1 };
+    return {
+      data,
+      format,
+      width: info.width,
+      height: frameHeight,
+      bytes: data.length,
+      frames: animated ? Math.round(info.height / frameHeight) : 1,
+    };
   } catch (cause) {
-    if (Date.now() - started >= limits.timeoutSeconds * 1000 - 50) {
-      throw limitError(`The render took longer than its ${limits.timeoutSeconds} s budget.`, { timeoutSeconds: limits.timeoutSeconds });
-    }
-    throw new DomainError(ErrorCode.UnprocessableImage, 'The image could not be rendered.', { cause });
+    if (cause instanceof DomainError) throw cause;
+    if (budget.spent()) throw budget.error(cause);
+    throw new RenderError('undecodable', 'The image could not be rendered.', { cause });
   }
 }
 
-function resize(
-  image: Sharp,
-  plan: TransformPlan,
-  base: { width: number; height: number },
-  out: { width: number; height: number },
-  background: Rgba,
-  focal: { x: number; y: number } | null,
-): Sharp {
+/** Colour space, alpha and the encoder with its settings for `format`. */
+function encode(image: Sharp, plan: TransformPlan, background: Rgba, format: OutputFormat, animation: Metadata | null, avifEffort: number): Sharp {
+  let out = image;
+  if (!keepsAlpha(format)) out = out.flatten({ background: { r: background.r, g: background.g, b: background.b } });
+  out = out.toColourspace(plan.grayscale ? 'b-w' : 'srgb');
+  const auto = plan.quality === undefined || plan.quality === 'auto';
+  const quality = auto ? AUTO_QUALITY[format] : (plan.quality as number);
+  const timing = animation ? { loop: animation.loop ?? 0, ...(animation.delay ? { delay: animation.delay } : {}) } : {};
+  switch (format) {
+    case 'jpg':
+      return out.jpeg({ quality, mozjpeg: true });
+    case 'png':
+      return auto
+        ? out.png({ compressionLevel: 9, adaptiveFiltering: true })
+        : out.png({ palette: true, quality, compressionLevel: 9 });
+    case 'webp':
+      return out.webp({ quality, ...timing });
+    case 'avif':
+      return out.avif({ quality, effort: avifEffort });
+    case 'gif':
+      return out.gif(timing);
+  }
+}
+
+/** The resize step: `out` was computed by `predictSize`, so what Sharp makes is what was predicted. */
+function resize(image: Sharp, s: Shaping): Sharp {
+  const { plan, base, out, background, focal } = s;
   const { width, height } = plan;
   if (width === undefined && height === undefined) return image;
   if (width === undefined || height === undefined) {
@@ -225,6 +365,7 @@ function resize(
   }
   const fit = plan.fit ?? 'cover';
   const gravity = plan.gravity ?? 'center';
+  const compass = SHARP_GRAVITY[gravity as keyof typeof SHARP_GRAVITY] ?? 'centre';
   switch (fit) {
     case 'fill':
       return image.resize({ width, height, fit: 'fill' });
@@ -233,7 +374,7 @@ function resize(
       if (out.width === base.width && out.height === base.height) return image;
       return image.resize({ width: out.width, height: out.height, fit: 'fill' });
     case 'contain':
-      return image.resize({ width, height, fit: 'contain', position: SHARP_GRAVITY[gravity as keyof typeof SHARP_GRAVITY] ?? 'centre', background });
+      return image.resize({ width, height, fit: 'contain', position: compass, background });
     case 'pad': {
       const factor = Math.min(1, width / base.width, height / base.height);
       const inner = { width: Math.max(1, Math.round(base.width * factor)), height: Math.max(1, Math.round(base.height * factor)) };
@@ -241,7 +382,7 @@ function resize(
       return resized.extend({ ...padOffsets(gravity, inner, { width, height }), background });
     }
     case 'cover': {
-      if (gravity === 'attention' || gravity === 'entropy') {
+      if ((gravity === 'attention' || gravity === 'entropy') && s.strategies) {
         return image.resize({ width, height, fit: 'cover', position: gravity === 'attention' ? sharp.strategy.attention : sharp.strategy.entropy });
       }
       if (gravity === 'focal' && focal) {
@@ -251,7 +392,7 @@ function resize(
         const top = Math.min(scaled.height - height, Math.max(0, Math.round(focal.y * scaled.height - height / 2)));
         return image.resize({ ...scaled, fit: 'fill' }).extract({ left, top, width, height });
       }
-      return image.resize({ width, height, fit: 'cover', position: SHARP_GRAVITY[gravity as keyof typeof SHARP_GRAVITY] ?? 'centre' });
+      return image.resize({ width, height, fit: 'cover', position: compass });
     }
   }
 }
