@@ -1,3 +1,4 @@
+import { canonicalPlan } from './grammar.js';
 import type { Crop, TransformPlan } from './plan.js';
 
 export interface Size {
@@ -5,7 +6,7 @@ export interface Size {
   readonly height: number;
 }
 
-/** The region a crop takes, or `undefined` when it is not inside the source. */
+/** True when the crop lies inside an image of `source` size (px, after EXIF orientation). */
 export function cropInside(crop: Crop, source: Size): boolean {
   return crop.x + crop.width <= source.width && crop.y + crop.height <= source.height;
 }
@@ -19,14 +20,16 @@ export function preResizeSize(plan: TransformPlan, source: Size): Size {
 const scaled = (n: number, factor: number): number => Math.max(1, Math.round(n * factor));
 
 /**
- * The exact output size of a canonical plan for a source of `source` (display) size, without
- * rendering: GraphQL gives it to front ends to reserve layout space.
+ * The exact output size of a plan (canonicalised first, so `dpr` counts) for a source of `source`
+ * size after EXIF orientation, without rendering: GraphQL gives it to front ends to reserve layout
+ * space, and the renderer resizes to exactly this size. For an animation, `source.height` is one frame's.
  * - one side: the other follows the ratio; never larger than the source;
  * - cover, contain, fill, pad: exactly the box;
  * - inside: within the box keeping the ratio, never enlarged; outside: covering the box keeping
  *   the ratio, never enlarged.
  */
-export function predictSize(plan: TransformPlan, source: Size): Size {
+export function predictSize(given: TransformPlan, source: Size): Size {
+  const plan = canonicalPlan(given);
   const base = preResizeSize(plan, source);
   const { width, height } = plan;
   if (width === undefined && height === undefined) return base;

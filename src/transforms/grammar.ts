@@ -6,7 +6,7 @@
  */
 import { DomainError, ErrorCode } from '../errors/index.js';
 import { BY_FIELD, BY_TOKEN, OPERATIONS, OperationError, type OperationDef } from './operations.js';
-import { COMPASS, DEFAULT_LIMITS, type GrammarLimits, type TransformPlan } from './plan.js';
+import { COMPASS, DEFAULT_LIMITS, type Corner, type GrammarLimits, type TransformPlan } from './plan.js';
 
 export type ParsedOps =
   | { readonly kind: 'original' }
@@ -22,11 +22,20 @@ const refuse = (message: string, token: string): DomainError =>
 
 type MutablePlan = { -readonly [K in keyof TransformPlan]: TransformPlan[K] };
 
+/** The limits with defaults (`maxOutputDimension` 8192, `maxOperations` 24) for those not given. */
+export function limitsOf(given: Partial<GrammarLimits> = {}): GrammarLimits {
+  return {
+    maxOutputDimension: given.maxOutputDimension ?? DEFAULT_LIMITS.maxOutputDimension,
+    maxOperations: given.maxOperations ?? DEFAULT_LIMITS.maxOperations,
+  };
+}
+
 /**
  * Parses the ops segment of an image URL (without the extension).
  * @throws DomainError BAD_USER_INPUT naming the offending token (`details.token`).
  */
-export function parseOps(ops: string, limits: GrammarLimits = DEFAULT_LIMITS): ParsedOps {
+export function parseOps(ops: string, given: Partial<GrammarLimits> = {}): ParsedOps {
+  const limits = limitsOf(given);
   if (ops === 'original') return { kind: 'original' };
   if (ops.length === 0) throw refuse('The transform is empty.', '');
   if (ops.length > MAX_OPS_LENGTH) throw refuse(`The transform is longer than ${MAX_OPS_LENGTH} characters.`, ops.slice(0, 40));
@@ -133,7 +142,8 @@ export function printPlan(plan: TransformPlan): string {
  * grammar checks it.
  * @throws DomainError BAD_USER_INPUT naming the field.
  */
-export function planFromInput(input: Readonly<Record<string, unknown>>, limits: GrammarLimits = DEFAULT_LIMITS): TransformPlan {
+export function planFromInput(input: TransformInputShape | Readonly<Record<string, unknown>>, given: Partial<GrammarLimits> = {}): TransformPlan {
+  const limits = limitsOf(given);
   const plan: MutablePlan = {};
   for (const [field, value] of Object.entries(input)) {
     if (value === undefined || value === null) continue;
@@ -150,6 +160,25 @@ export function planFromInput(input: Readonly<Record<string, unknown>>, limits: 
   }
   checkFolded(plan, limits, 'dpr');
   return plan;
+}
+
+/**
+ * A transform as GraphQL and stored presets carry it: the plan's fields, each optional or null;
+ * `quality` null means auto; a watermark's position defaults to `se`.
+ */
+export type TransformInputShape = {
+  readonly [K in keyof TransformPlan]?:
+    | (K extends 'quality' ? number : K extends 'watermark' ? { readonly text: string; readonly position?: Corner | null } : TransformPlan[K])
+    | null;
+};
+
+/** A transform as GraphQL answers it: `quality` is a number or absent (auto). */
+export type TransformOutputShape = Omit<TransformPlan, 'quality'> & { readonly quality?: number };
+
+/** The GraphQL shape of a plan: the plan's own values, `quality: 'auto'` left out. */
+export function planToOutput(plan: TransformPlan): TransformOutputShape {
+  const { quality, ...rest } = plan;
+  return quality === undefined || quality === 'auto' ? rest : { ...rest, quality };
 }
 
 /** `override`'s fields win over `base`'s (a preset with a request's format, say). */

@@ -6,7 +6,17 @@ import { Field, Float, InputType, Int, ObjectType, registerEnumType } from 'type
 
 /** What type-graphql's `@Field` accepts as its type function. */
 type ReturnTypeFunc = NonNullable<Parameters<typeof Field>[0]> & ((...args: never[]) => unknown);
-import { CORNERS, OPERATIONS, type Corner, type Crop, type TransformPlan, type Watermark } from '../../transforms/index.js';
+import {
+  CORNERS,
+  OPERATIONS,
+  planFromInput,
+  planToOutput,
+  type Corner,
+  type Crop,
+  type GrammarLimits,
+  type TransformPlan,
+  type Watermark,
+} from '../../transforms/index.js';
 
 const GRAVITY_NAMES: Readonly<Record<string, string>> = {
   center: 'CENTER', n: 'NORTH', ne: 'NORTH_EAST', e: 'EAST', se: 'SOUTH_EAST', s: 'SOUTH', sw: 'SOUTH_WEST', w: 'WEST', nw: 'NORTH_WEST',
@@ -91,8 +101,9 @@ export class TransformInput {
 export class Transform {
   [field: string]: unknown;
 
+  /** The GraphQL face of a plan (`quality: 'auto'` shows as null). */
   static from(plan: TransformPlan): Transform {
-    return Object.assign(new Transform(), plan);
+    return Object.assign(new Transform(), planToOutput(plan));
   }
 }
 
@@ -111,4 +122,12 @@ export function transformInputRecord(input: TransformInput): Record<string, unkn
     record[op.field] = typeof value === 'object' ? { ...(value as object) } : value;
   }
   return record;
+}
+
+/**
+ * The plan of a TransformInput, checked as the URL grammar checks it.
+ * @throws DomainError BAD_USER_INPUT naming the field (`details.field`).
+ */
+export function transformInputToPlan(input: TransformInput, limits: Partial<GrammarLimits> = {}): TransformPlan {
+  return planFromInput(transformInputRecord(input), limits);
 }
