@@ -113,8 +113,8 @@ function backgroundOf(plan: TransformPlan, format: OutputFormat): Rgba {
 function padOffsets(gravity: Gravity | undefined, inner: Size, box: Size) {
   const dx = box.width - inner.width;
   const dy = box.height - inner.height;
-  const g = gravity ?? 'center';
-  const left = g.includes('w') && g !== 'center' ? 0 : g.includes('e') ? dx : Math.floor(dx / 2);
+  const g = gravity === undefined || gravity === 'center' ? '' : gravity;
+  const left = g.endsWith('w') ? 0 : g.endsWith('e') ? dx : Math.floor(dx / 2);
   const top = g.startsWith('n') ? 0 : g.startsWith('s') ? dy : Math.floor(dy / 2);
   return { left, right: dx - left, top, bottom: dy - top };
 }
@@ -176,13 +176,26 @@ function filters(image: Sharp, plan: TransformPlan): Sharp {
   return out;
 }
 
+type Open = (input: Buffer, options: SharpOptions) => Sharp;
+
 /**
- * Orientation, resize, filters, grayscale and watermark on one image: a still, one frame, or a
- * strip of frames that Sharp decoded as an animation (`strip`: the watermark is tiled once per frame).
+ * Turns and mirrors one image (a still or one frame). A turn is finished in a pipeline of its own:
+ * Sharp combines a turn with a crop and a resize in one pipeline wrongly (a cover resize after a
+ * quarter turn comes out square; a small resize after a crop and a turn fails).
+ */
+async function turn(image: Sharp, plan: TransformPlan, open: Open): Promise<Sharp> {
+  const oriented = orient(image, plan);
+  if (!plan.rotate) return oriented;
+  const { data, info } = await oriented.raw().toBuffer({ resolveWithObject: true });
+  return open(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+}
+
+/**
+ * Resize, filters, grayscale and watermark on one image: a still, one frame, or a strip of frames
+ * that Sharp decoded as an animation (`strip`: the watermark is tiled once per frame).
  */
 function shape(image: Sharp, s: Shaping, strip: boolean): Sharp {
-  let out = orient(image, s.plan);
-  out = resize(out, s);
+  let out = resize(image, s);
   out = filters(out, s.plan);
   if (s.plan.grayscale) out = out.grayscale();
   if (s.watermark) out = out.composite([{ input: s.watermark, ...(strip ? { tile: true, gravity: 'northwest' } : { top: 0, left: 0 }) }]);
@@ -222,7 +235,7 @@ class Budget {
  * Decodes the frames of `image` and runs `each` on every frame alone, then stacks them again as
  * one strip (`pageHeight` set) for the encoder.
  */
-async function eachFrame(image: Sharp, each: (frame: Sharp) => Sharp, open: (input: Buffer, options: SharpOptions) => Sharp, budget: Budget): Promise<Sharp> {
+async function eachFrame(image: Sharp, each: (frame: Sharp) => Promise<Sharp>, open: Open, budget: Budget): Promise<Sharp> {
   const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
   const pageHeight = info.pageHeight ?? info.height;
   const pages = Math.max(1, Math.round(info.height / pageHeight));
@@ -234,7 +247,7 @@ async function eachFrame(image: Sharp, each: (frame: Sharp) => Sharp, open: (inp
     const frame = open(data.subarray(i * frameBytes, (i + 1) * frameBytes), {
       raw: { width: info.width, height: pageHeight, channels: info.channels },
     });
-    const result = await each(frame).raw().toBuffer({ resolveWithObject: true });
+    const result = await (await each(frame)).raw().toBuffer({ resolveWithObject: true });
     frames.push(result.data);
     shaped = result.info;
   }
@@ -296,7 +309,7 @@ export async function renderVariant(source: Buffer, input: TransformPlan, ctx: R
   };
 
   const budget = new Budget(limits.timeoutSeconds);
-  const open = (data: Buffer, options: SharpOptions): Sharp => sharp(data, options).timeout({ seconds: budget.left() });
+  const open: Open = (data, options) => sharp(data, options).timeout({ seconds: budget.left() });
   try {
     let image = open(source, {
       limitInputPixels: limits.maxInputPixels,
@@ -309,7 +322,9 @@ export async function renderVariant(source: Buffer, input: TransformPlan, ctx: R
 
     const turns = plan.rotate !== undefined || plan.flip === true || plan.flop === true;
     const filtered = plan.blur !== undefined || plan.sharpen !== undefined;
-    image = animated && (turns || filtered) ? await eachFrame(image, (frame) => shape(frame, shaping, false), open, budget) : shape(image, shaping, animated);
+    if (!animated) image = shape(await turn(image, plan, open), shaping, false);
+    else if (turns || filtered) image = await eachFrame(image, async (frame) => shape(await turn(frame, plan, open), shaping, false), open, budget);
+    else image = shape(image, shaping, true);
     image = encode(image, plan, shaping.background, format, animated ? meta : null, ctx.avifEffort ?? 4);
 
     budget.check();
