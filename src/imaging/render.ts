@@ -152,6 +152,8 @@ interface Shaping {
   /** Content-aware cover (attention, entropy) allowed: not on animations. */
   readonly strategies: boolean;
   readonly watermark: Buffer | null;
+  /** The output has an alpha channel: the source has one, or a letterbox is (partly) transparent. */
+  readonly alpha: boolean;
 }
 
 /**
@@ -198,7 +200,11 @@ function shape(image: Sharp, s: Shaping, strip: boolean): Sharp {
   let out = resize(image, s);
   out = filters(out, s.plan);
   if (s.plan.grayscale) out = out.grayscale();
-  if (s.watermark) out = out.composite([{ input: s.watermark, ...(strip ? { tile: true, gravity: 'northwest' } : { top: 0, left: 0 }) }]);
+  if (s.watermark) {
+    out = out.composite([{ input: s.watermark, ...(strip ? { tile: true, gravity: 'northwest' } : { top: 0, left: 0 }) }]);
+    // compositing adds an alpha channel; an opaque image stays opaque
+    if (!s.alpha) out = out.removeAlpha();
+  }
   return out;
 }
 
@@ -298,14 +304,17 @@ export async function renderVariant(source: Buffer, input: TransformPlan, ctx: R
     });
   }
 
+  const background = backgroundOf(plan, format);
+  const letterbox = (plan.fit === 'contain' || plan.fit === 'pad') && plan.width !== undefined && plan.height !== undefined;
   const shaping: Shaping = {
     plan,
     base: preResizeSize(plan, display),
     out,
-    background: backgroundOf(plan, format),
+    background,
     focal: focalInFrame(ctx.focalPoint ?? null, plan, display),
     strategies: !animated,
     watermark: plan.watermark ? watermarkSvg(plan.watermark.text, plan.watermark.position, out.width, out.height) : null,
+    alpha: meta.hasAlpha === true || (letterbox && background.alpha < 1),
   };
 
   const budget = new Budget(limits.timeoutSeconds);
