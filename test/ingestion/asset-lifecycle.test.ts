@@ -17,8 +17,10 @@ import {
   originalsOf,
   replaceAsset,
   rowId,
+  settle,
   sha256,
   uploadAsset,
+  variantsOf,
   type AssetView,
   type FilePart,
   type LoopbackServer,
@@ -124,6 +126,8 @@ function lifecycle(storage: 'local' | 's3'): void {
     const asset = await upload(rocket, spaceId);
     const oldKey = (await holdings(t)).assets.find((row) => row.id === rowId(asset.id))!.storage_key;
 
+    await settle(t);
+    const v1 = await variantsOf(t, asset.id);
     const res = await replaceAsset(t, asset.id, hubble);
     expect(res.errors).toBeUndefined();
     expect(res.data?.replaceAsset).toMatchObject({
@@ -135,10 +139,15 @@ function lifecycle(storage: 'local' | 's3'): void {
       bytes: hubble.bytes.length,
       filename: 'hubble.jpg',
     });
-    await t.tessera.cleanup.idle();
+    await settle(t);
     const { assets, objects } = await holdings(t);
     const row = assets.find((r) => r.id === rowId(asset.id))!;
     expect(row.version).toBe(2);
+    // Variants of version 1 are gone from the registry and the store; those of version 2 are new.
+    const v2 = await variantsOf(t, asset.id);
+    expect(v2.rows.every((r) => r.asset_version === 2)).toBe(true);
+    expect(v2.objects.filter((key) => v1.objects.includes(key))).toEqual([]);
+    expect(v2.objects).toEqual(v2.rows.map((r) => r.storage_key));
     expect(objects).not.toContain(oldKey);
     expect(originalsOf(objects, spaceId)).toEqual([row.storage_key]);
     expect(sha256(await t.tessera.store.readBuffer(row.storage_key))).toBe(sha256(hubble.bytes));
@@ -162,7 +171,7 @@ function lifecycle(storage: 'local' | 's3'): void {
     const before = await holdings(t);
     const res = await replaceAsset(t, asset.id, { bytes: textFile(), filename: 'retina.jpg', type: 'image/jpeg' });
     expect(codes(res)).toEqual(['UNSUPPORTED_MEDIA_TYPE']);
-    await t.tessera.cleanup.idle();
+    await settle(t);
     expect(await holdings(t)).toEqual(before);
     const now = await t.gql<{ asset: AssetView }>(`query($id: ID!) { asset(id: $id) { version sha256 } }`, { id: asset.id });
     expect(now.data?.asset).toEqual({ version: 1, sha256: asset.sha256 });
@@ -172,6 +181,8 @@ function lifecycle(storage: 'local' | 's3'): void {
     const asset = await upload(hubble);
     const key = (await holdings(t)).assets.find((row) => row.id === rowId(asset.id))!.storage_key;
     expect((await holdings(t)).objects).toContain(key);
+    await settle(t);
+    expect((await variantsOf(t, asset.id)).objects.length).toBeGreaterThan(0);
 
     const res = await t.gql<{ deleteAsset: boolean }>(`mutation($id: ID!) { deleteAsset(id: $id) }`, { id: asset.id });
     expect(res.data?.deleteAsset).toBe(true);
@@ -184,10 +195,11 @@ function lifecycle(storage: 'local' | 's3'): void {
     expect(listed.data?.assets.edges.map((e) => e.node.id)).not.toContain(asset.id);
     expect(codes(await t.gql(`mutation($id: ID!) { deleteAsset(id: $id) }`, { id: asset.id }))).toEqual(['NOT_FOUND']);
 
-    await t.tessera.cleanup.idle();
+    await settle(t);
     const after = await holdings(t);
     expect(after.objects).not.toContain(key);
     expect(after.assets.map((row) => row.id)).not.toContain(rowId(asset.id));
+    expect(await variantsOf(t, asset.id)).toEqual({ rows: [], objects: [] });
 
     const notice = notices.find((n) => n.json.event === 'asset.deleted' && n.json.assetId === asset.id);
     expect(notice).toBeDefined();
@@ -198,6 +210,15 @@ function lifecycle(storage: 'local' | 's3'): void {
     expect(again.id).not.toBe(asset.id);
     expect(again.sha256).toBe(asset.sha256);
     expect((await holdings(t)).objects).toContain(key);
+  });
+
+  it('leaves no variant behind when an asset is deleted while its eager renders are still queued', async () => {
+    const photo = { bytes: fixture('astronaut.png'), filename: 'astronaut.png', type: 'image/png' };
+    const asset = await upload(photo);
+    expect(codes(await t.gql(`mutation($id: ID!) { deleteAsset(id: $id) }`, { id: asset.id }))).toEqual([]);
+    await settle(t);
+    expect(await variantsOf(t, asset.id)).toEqual({ rows: [], objects: [] });
+    expect((await holdings(t)).assets.map((row) => row.id)).not.toContain(rowId(asset.id));
   });
 }
 

@@ -14,7 +14,9 @@ import {
   createUpload,
   holdings,
   importAsset,
+  keepAliveAfterRefusal,
   loopbackServer,
+  multipartBody,
   postForm,
   rowId,
   uploadAsset,
@@ -184,6 +186,8 @@ function badInput(storage: 'local' | 's3'): void {
   }, 120_000);
   afterAll(async () => {
     await files?.close();
+    // A connection left half-read by a refused upload would hold the server's close until it times out.
+    t?.tessera.http.server.closeAllConnections();
     await t?.close();
   });
 
@@ -252,6 +256,20 @@ function badInput(storage: 'local' | 's3'): void {
     // A second after the answer the server still has not taken the rest.
     expect(result.sentSecondLater).toBeLessThan(total / 2);
     expect(await holdings(t)).toEqual(before);
+  });
+
+  it('still answers on the same connection after refusing an upload over the limit', async () => {
+    const big = Buffer.concat(Array.from({ length: 10 }, () => fixture('rocket.jpg')));
+    const upload = multipartBody(
+      'mutation($input: UploadAssetInput!) { uploadAsset(input: $input) { id } }',
+      { input: { spaceId: t.boot.spaceId, file: null } },
+      'variables.input.file',
+      { bytes: big, filename: 'big.jpg', type: 'image/jpeg' },
+    );
+    const { refusal, next } = await keepAliveAfterRefusal(t, upload, t.boot.apiKey);
+    expect(codes(refusal)).toEqual(['PAYLOAD_TOO_LARGE']);
+    expect(next).not.toBe('no answer');
+    expect(next).toMatchObject({ status: 200, data: { viewer: { __typename: 'Viewer' } } });
   });
 
   it('refuses a direct upload declared larger than the limit at createUpload (PAYLOAD_TOO_LARGE)', async () => {

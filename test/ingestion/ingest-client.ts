@@ -4,7 +4,7 @@
  * looks at afterwards: the registry's rows and every object in storage.
  */
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parsePublicId } from '../../src/ids/index.js';
 import type { GraphQLResponse, TestTessera } from '../support/tessera.js';
@@ -58,6 +58,8 @@ export interface FilePart {
 /**
  * A GraphQL multipart request (https://github.com/jaydenseric/graphql-multipart-request-spec):
  * `operations`, `map`, then the file under field `0`, with the CSRF preflight header Apollo needs.
+ * Each goes on a connection of its own, so that the unread rest of a refused upload cannot hold
+ * up another request of the same test (`keepAliveAfterRefusal` checks that case by itself).
  * @param path where the file goes in the variables, e.g. `variables.input.file`.
  */
 export async function graphqlUpload<T = Record<string, unknown>>(
@@ -74,7 +76,7 @@ export async function graphqlUpload<T = Record<string, unknown>>(
   form.append('0', new Blob([new Uint8Array(file.bytes)], { type: file.type ?? 'application/octet-stream' }), file.filename);
   const response = await fetch(`${t.baseUrl}/graphql`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'apollo-require-preflight': 'true' },
+    headers: { authorization: `Bearer ${key}`, 'apollo-require-preflight': 'true', connection: 'close' },
     body: form,
   });
   const body = (await response.json()) as Omit<GraphQLResponse<T>, 'status'>;
@@ -194,22 +196,54 @@ export async function directUpload(
   return { post, uploadId, completed: await completeUpload(t, uploadId) };
 }
 
-/** What the registry and the store hold. */
+/** What the registry and the store hold of originals and uploads. */
 export interface Holdings {
-  /** Asset rows (live and soft-deleted): `id`, `space_id`, `sha256`, `storage_key`. */
+  /** Asset rows (live and soft-deleted). */
   assets: { id: string; space_id: string; sha256: string; storage_key: string; version: number; deleted_at: Date | null }[];
-  /** Every object key in the store, sorted. */
+  /**
+   * Every object key in the store but rendered variants, sorted. Variants belong to asset rows
+   * (checked above) and are rendered in the background, so they come and go on their own time;
+   * `variantsOf` looks at them.
+   */
   objects: string[];
 }
 
-/** Every asset row (SQL on the registry) and every object in the store (`list('')`). */
+/** Every asset row (SQL on the registry) and every object but variants in the store (`list('')`). */
 export async function holdings(t: TestTessera): Promise<Holdings> {
   const assets = (await t.tessera.registry.dataSource.query(
     'SELECT id, space_id, sha256, storage_key, version, deleted_at FROM assets ORDER BY id',
   )) as Holdings['assets'];
   const objects: string[] = [];
-  for await (const object of t.tessera.store.list('')) objects.push(object.key);
+  for await (const object of t.tessera.store.list('')) if (!object.key.startsWith('variants/')) objects.push(object.key);
   return { assets, objects: objects.sort() };
+}
+
+/** An asset's variants: rows in the registry and objects in the store under its variants prefix. */
+export async function variantsOf(t: TestTessera, assetId: string): Promise<{ rows: { storage_key: string; asset_version: number }[]; objects: string[] }> {
+  const id = rowId(assetId);
+  const rows = (await t.tessera.registry.dataSource.query('SELECT storage_key, asset_version FROM variants WHERE asset_id = $1 ORDER BY storage_key', [id])) as {
+    storage_key: string;
+    asset_version: number;
+  }[];
+  const objects: string[] = [];
+  for await (const object of t.tessera.store.list('variants/')) if (object.key.includes(`/${id}/`)) objects.push(object.key);
+  return { rows, objects: objects.sort() };
+}
+
+/**
+ * Waits until background work (eager renders, cleanup) has finished and nothing new was queued
+ * for a moment: ingest queues eager renders just after it answers.
+ * @throws Error when the queue does not settle within about 30 s.
+ */
+export async function settle(t: TestTessera): Promise<void> {
+  for (let quiet = 0, round = 0; round < 300; round += 1) {
+    await t.tessera.cleanup.idle();
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const counts = await t.tessera.queue.counts();
+    quiet = counts.waiting + counts.active + counts.delayed === 0 ? quiet + 1 : 0;
+    if (quiet >= 2) return;
+  }
+  throw new Error('background jobs did not settle');
 }
 
 /** The status of an upload row, by public id. */
@@ -292,3 +326,54 @@ export async function createSpace(t: TestTessera, name: string, options: { keepG
 /** Objects under a space's originals. */
 export const originalsOf = (objects: readonly string[], spaceId: string): string[] =>
   objects.filter((key) => key.startsWith(`originals/${rowId(spaceId)}/`));
+
+/** The body and Content-Type of a GraphQL multipart request carrying one file at `path`. */
+export function multipartBody(query: string, variables: Record<string, unknown>, path: string, file: FilePart): { body: Buffer; contentType: string } {
+  const boundary = `----tessera-${createHash('sha256').update(file.bytes).digest('hex').slice(0, 16)}`;
+  const part = (headers: string, content: string | Buffer) => [Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`), Buffer.from(content), Buffer.from('\r\n')];
+  return {
+    contentType: `multipart/form-data; boundary=${boundary}`,
+    body: Buffer.concat([
+      ...part('Content-Disposition: form-data; name="operations"', JSON.stringify({ query, variables })),
+      ...part('Content-Disposition: form-data; name="map"', JSON.stringify({ 0: [path] })),
+      ...part(`Content-Disposition: form-data; name="0"; filename="${file.filename}"\r\nContent-Type: ${file.type ?? 'application/octet-stream'}`, file.bytes),
+      Buffer.from(`--${boundary}--\r\n`),
+    ]),
+  };
+}
+
+/**
+ * Sends a refused multipart upload, then a plain query, both through one keep-alive connection
+ * (as browsers and HTTP clients reuse them): what the second request got, or `'no answer'` when
+ * none came within `waitMs`.
+ */
+export async function keepAliveAfterRefusal(
+  t: TestTessera,
+  upload: { body: Buffer; contentType: string },
+  key: string,
+  waitMs = 5000,
+): Promise<{ refusal: GraphQLResponse<unknown>; next: GraphQLResponse<unknown> | 'no answer' }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const post = (headers: Record<string, string>, body: Buffer) =>
+    new Promise<GraphQLResponse<unknown>>((resolve, reject) => {
+      const req = request(`${t.baseUrl}/graphql`, { method: 'POST', agent, headers: { ...headers, authorization: `Bearer ${key}`, 'content-length': String(body.length) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ...(JSON.parse(text) as object) }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  try {
+    const refusal = await post({ 'content-type': upload.contentType, 'apollo-require-preflight': 'true' }, upload.body);
+    const next = await Promise.race([
+      post({ 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ query: '{ viewer { __typename } }' }))),
+      new Promise<'no answer'>((resolve) => setTimeout(() => resolve('no answer'), waitMs).unref()),
+    ]);
+    return { refusal, next };
+  } finally {
+    agent.destroy();
+  }
+}
