@@ -15,6 +15,7 @@ import { DomainError, ErrorCode, type DomainErrorOptions } from '../errors/index
 import {
   canonicalPlan,
   cropInside,
+  planFromInput,
   keepsAlpha,
   keepsFrames,
   predictSize,
@@ -81,6 +82,9 @@ export class RenderError extends DomainError {
     this.reason = reason;
   }
 }
+
+/** Largest side any plan may name, px (the most `MAX_OUTPUT_DIMENSION` may be set to). */
+const MAX_SIDE = 65_535;
 
 /** Encoder quality per format when the plan says `auto` (PNG is lossless then; GIF keeps Sharp's defaults). */
 export const AUTO_QUALITY: Readonly<Record<OutputFormat, number>> = { jpg: 80, png: 100, webp: 80, avif: 50, gif: 100 };
@@ -262,7 +266,9 @@ async function eachFrame(image: Sharp, each: (frame: Sharp) => Promise<Sharp>, o
 }
 
 /**
- * Renders a plan. The plan is canonicalised here too, so callers cannot bypass `dpr` folding.
+ * Renders a plan. The plan is checked and canonicalised here too, so callers cannot bypass the
+ * grammar's bounds or `dpr` folding.
+ * @throws DomainError BAD_USER_INPUT for a value the grammar refuses (`details.field`).
  * @throws RenderError (a DomainError): LIMIT_EXCEEDED when the source has more pixels than
  *   `maxInputPixels` (checked from the header, before decoding), when the output would be larger
  *   than `maxOutputDimension`, or when the time budget runs out; BAD_USER_INPUT when the crop is
@@ -270,8 +276,9 @@ async function eachFrame(image: Sharp, each: (frame: Sharp) => Promise<Sharp>, o
  *   corrupt data fails, it is never rendered half grey).
  */
 export async function renderVariant(source: Buffer, input: TransformPlan, ctx: RenderContext): Promise<RenderedVariant> {
-  const plan = canonicalPlan(input);
   const { limits, format } = ctx;
+  // every value checked as the grammar checks it (a hand-built plan too); sizes against the output limit below
+  const plan = canonicalPlan(planFromInput(input, { maxOutputDimension: Math.max(limits.maxOutputDimension, MAX_SIDE) }));
 
   let meta: Metadata;
   try {

@@ -117,12 +117,15 @@ export function canonicalPlan(plan: TransformPlan): TransformPlan {
   const fit = out.fit;
   const gravityMatters =
     fit === 'cover' || ((fit === 'contain' || fit === 'pad') && out.gravity !== undefined && (COMPASS as readonly string[]).includes(out.gravity));
-  if (out.gravity === 'center' || !gravityMatters) delete out.gravity;
-  if (out.quality === 'auto') delete out.quality;
-  if (out.rotate === 0) delete out.rotate;
-  for (const f of ['flip', 'flop', 'grayscale'] as const) if (out[f] !== true) delete out[f];
-  for (const key of Object.keys(out) as (keyof TransformPlan)[]) if (out[key] === undefined) delete out[key];
-  return out;
+  if (!gravityMatters) delete out.gravity;
+  // in table order, without defaults and absent values
+  const canonical: MutablePlan = {};
+  for (const op of OPERATIONS as readonly OperationDef[]) {
+    const value = out[op.field];
+    if (value === undefined || value === op.default) continue;
+    (canonical as Record<string, unknown>)[op.field] = value;
+  }
+  return canonical;
 }
 
 /** The canonical ops string of a plan (`''` for the empty plan: callers serve the original). */
@@ -142,7 +145,7 @@ export function printPlan(plan: TransformPlan): string {
  * grammar checks it.
  * @throws DomainError BAD_USER_INPUT naming the field.
  */
-export function planFromInput(input: TransformInputShape | Readonly<Record<string, unknown>>, given: Partial<GrammarLimits> = {}): TransformPlan {
+export function planFromInput(input: TransformInputShape | TransformPlan | Readonly<Record<string, unknown>>, given: Partial<GrammarLimits> = {}): TransformPlan {
   const limits = limitsOf(given);
   const plan: MutablePlan = {};
   for (const [field, value] of Object.entries(input)) {

@@ -55,6 +55,11 @@ export interface OperationDef<K extends Field = Field> {
   readonly range: string;
   readonly description: string;
   readonly graphql: GraphQLShape;
+  /**
+   * The value that means "not asked": the canonical form leaves it out (`g_center`, `q_auto`,
+   * `r_0`, flags off). `f_` has none: with both sides it is always printed, cover when not given.
+   */
+  readonly default?: ValueOf<K>;
   /** Decodes a URL value. @throws OperationError */
   parse(raw: string, limits: GrammarLimits): ValueOf<K>;
   /** Checks a typed value (from GraphQL or a stored preset). @throws OperationError */
@@ -209,7 +214,7 @@ export const OPERATIONS = [
     graphql: { kind: 'enum', name: 'Fit', values: FITS }, parse: fit.parse, check: fit.check, print: String,
   } satisfies OperationDef<'fit'>,
   {
-    field: 'gravity', token: 'g', flag: false, stage: 'geometry', argument: GRAVITIES.join(' | '), range: 'center',
+    field: 'gravity', token: 'g', flag: false, stage: 'geometry', argument: GRAVITIES.join(' | '), range: 'center', default: 'center',
     description: 'What cover keeps (compass point, attention = salient region, entropy = busiest region, focal = the asset focal point), or where contain/pad places the image.',
     graphql: { kind: 'enum', name: 'Gravity', values: GRAVITIES }, parse: gravity.parse, check: gravity.check, print: String,
   } satisfies OperationDef<'gravity'>,
@@ -219,17 +224,17 @@ export const OPERATIONS = [
     graphql: { kind: 'String' }, parse: colour, check: colour, print: String,
   } satisfies OperationDef<'background'>,
   {
-    field: 'rotate', token: 'r', flag: false, stage: 'orientation', argument: '90 | 180 | 270', range: '0',
+    field: 'rotate', token: 'r', flag: false, stage: 'orientation', argument: '90 | 180 | 270', range: '0', default: 0,
     description: 'Rotate clockwise (after EXIF auto-orientation, before resizing: w and h describe the output).',
     graphql: { kind: 'Int' }, parse: rotate.parse, check: rotate.check, print: String,
   } satisfies OperationDef<'rotate'>,
   {
-    field: 'flip', token: 'flip', flag: true, stage: 'orientation', argument: '—', range: '',
+    field: 'flip', token: 'flip', flag: true, stage: 'orientation', argument: '—', range: '', default: false,
     description: 'Mirror vertically (top to bottom).',
     graphql: { kind: 'Boolean' }, ...flag('flip'), print: () => '',
   } satisfies OperationDef<'flip'>,
   {
-    field: 'flop', token: 'flop', flag: true, stage: 'orientation', argument: '—', range: '',
+    field: 'flop', token: 'flop', flag: true, stage: 'orientation', argument: '—', range: '', default: false,
     description: 'Mirror horizontally (left to right).',
     graphql: { kind: 'Boolean' }, ...flag('flop'), print: () => '',
   } satisfies OperationDef<'flop'>,
@@ -244,17 +249,17 @@ export const OPERATIONS = [
     graphql: { kind: 'Float' }, parse: sharpen.parse, check: sharpen.check, print: sharpen.print,
   } satisfies OperationDef<'sharpen'>,
   {
-    field: 'grayscale', token: 'bw', flag: true, stage: 'filter', argument: '—', range: '',
+    field: 'grayscale', token: 'bw', flag: true, stage: 'filter', argument: '—', range: '', default: false,
     description: 'Black and white.',
     graphql: { kind: 'Boolean' }, ...flag('bw'), print: () => '',
   } satisfies OperationDef<'grayscale'>,
   {
-    field: 'dpr', token: 'dpr', flag: false, stage: 'geometry', argument: 'ratio', range: '1–4',
+    field: 'dpr', token: 'dpr', flag: false, stage: 'geometry', argument: 'ratio', range: '1–4', default: 1,
     description: 'Device pixel ratio: multiplies w and h (the canonical URL carries the product: w_300-dpr_2 is w_600).',
     graphql: { kind: 'Float' }, parse: dpr.parse, check: dpr.check, print: dpr.print,
   } satisfies OperationDef<'dpr'>,
   {
-    field: 'quality', token: 'q', flag: false, stage: 'encode', argument: 'integer | auto', range: '1–100, auto',
+    field: 'quality', token: 'q', flag: false, stage: 'encode', argument: 'integer | auto', range: '1–100, auto', default: 'auto',
     description: 'Encoder quality; auto picks a sensible value per format (JPEG 80, WebP 80, AVIF 50).',
     graphql: { kind: 'Int' },
     parse: (raw: string, limits: GrammarLimits) => (raw === 'auto' ? 'auto' : quality.parse(raw, limits)),

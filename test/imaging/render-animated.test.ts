@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { fixture } from '../support/fixtures.js';
 import { meanDiff, pixels, render, type Pixels } from './render-support.js';
 
@@ -13,7 +13,7 @@ async function frame(image: Buffer, i: number): Promise<Pixels> {
 }
 
 /** Frame `i` of the source with `ops` applied to it alone, as a still PNG. */
-async function expectedFrame(ops: (image: sharp.Sharp) => sharp.Sharp, i: number): Promise<Pixels> {
+async function expectedFrame(ops: (image: Sharp) => Sharp, i: number): Promise<Pixels> {
   const still = await sharp(gif, { page: i }).png().toBuffer();
   const { data, info } = await ops(sharp(still)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height, channels: info.channels };
@@ -46,7 +46,7 @@ describe('animations', () => {
   });
 
   it('turn, mirror and blur each frame in place: the animation does not play backwards', async () => {
-    const cases: [string, (image: sharp.Sharp) => sharp.Sharp, [number, number]][] = [
+    const cases: [string, (image: Sharp) => Sharp, [number, number]][] = [
       ['flip', (s) => s.flip(), [14, 25]],
       ['flop', (s) => s.flop(), [14, 25]],
       ['r_180', (s) => s.rotate(180), [14, 25]],

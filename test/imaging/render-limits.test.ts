@@ -95,5 +95,14 @@ describe('render limits and bad input', () => {
     const out = await renderVariant(fixture('rocket.jpg'), { width: 100, fit: 'cover', quality: 'auto', rotate: 0 }, { format: 'jpg', limits: LIMITS });
     expect([out.width, out.height]).toEqual([100, 67]);
     expect((await sharp(out.data).metadata()).format).toBe('jpeg');
+    for (const plan of [{ width: 0 }, { blur: 0.1 }, { rotate: 45 }, { crop: { x: -1, y: 0, width: 5, height: 5 } }, { background: 'red' }] as const) {
+      const error = await renderVariant(fixture('rocket.jpg'), plan as never, { format: 'jpg', limits: LIMITS }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(DomainError);
+      expect((error as DomainError).code).toBe(ErrorCode.BadUserInput);
+      expect((error as DomainError).details).toEqual({ field: Object.keys(plan)[0] });
+    }
   });
 });
