@@ -53,8 +53,6 @@ export type ImageAnswer =
   | { readonly kind: 'variant'; readonly variant: DeliveredVariant; readonly cacheControl: string; readonly vary: boolean };
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
-const SPACE_TTL_MS = 30_000;
-const ASSET_TTL_MS = 5_000;
 
 /** The URL extension of an original as stored. */
 export const originalExtension = (asset: Pick<AssetEntity, 'format'>): string => (asset.format === 'jpeg' ? 'jpg' : asset.format);
@@ -66,9 +64,6 @@ export const originalExtension = (asset: Pick<AssetEntity, 'format'>): string =>
  * variant through the cache layers.
  */
 export class DeliveryService {
-  private readonly spaces = new Map<string, { space: SpaceEntity | null; until: number }>();
-  private readonly assets = new Map<string, { asset: AssetEntity | null; until: number }>();
-
   constructor(
     private readonly db: DataSource,
     private readonly tenancy: TenancyService,
@@ -79,34 +74,16 @@ export class DeliveryService {
     private readonly options: { baseUrl: string; limits: GrammarLimits },
   ) {}
 
-  private async spaceByPath(org: string, tenant: string, slug: string): Promise<SpaceEntity | null> {
-    const key = `${org}/${tenant}/${slug}`;
-    const hit = this.spaces.get(key);
-    if (hit && hit.until > Date.now()) return hit.space;
-    const space = await this.tenancy.spaceByPath(org, tenant, slug);
-    if (this.spaces.size > 10_000) this.spaces.clear();
-    this.spaces.set(key, { space, until: Date.now() + SPACE_TTL_MS });
-    return space;
-  }
-
-  /** The asset row, cached briefly; a request for a newer version than cached reads it again. */
-  private async assetById(id: string, wantVersion: number): Promise<AssetEntity | null> {
-    const hit = this.assets.get(id);
-    if (hit && hit.until > Date.now() && (hit.asset === null || hit.asset.version >= wantVersion)) return hit.asset;
-    const asset = await this.db.getRepository(AssetEntity).findOneBy({ id });
-    if (this.assets.size > 50_000) this.assets.clear();
-    this.assets.set(id, { asset, until: Date.now() + ASSET_TTL_MS });
-    return asset;
-  }
-
-  /** Forgets cached rows after a change made on this node. */
-  invalidate(assetId?: string): void {
-    if (assetId === undefined) {
-      this.assets.clear();
-      this.spaces.clear();
-    } else {
-      this.assets.delete(assetId);
-    }
+  /**
+   * The space and the asset of a URL, read fresh on every request (both at once): a deleted,
+   * replaced or newly private asset and a space's new transform policy take effect at once.
+   */
+  private async spaceAndAsset(request: ImageRequest, assetRowId: string): Promise<{ space: SpaceEntity | null; asset: AssetEntity | null }> {
+    const [space, asset] = await Promise.all([
+      this.tenancy.spaceByPath(request.org, request.tenant, request.space),
+      this.db.getRepository(AssetEntity).findOneBy({ id: assetRowId }),
+    ]);
+    return { space, asset };
   }
 
   /**
@@ -119,10 +96,8 @@ export class DeliveryService {
     const version = /^v([1-9]\d{0,8})$/.exec(request.version);
     const rowId = fromPublicId('Asset', request.assetId);
     if (!version || rowId === undefined) throw notFound('Image');
-    const space = await this.spaceByPath(request.org, request.tenant, request.space);
-    if (!space) throw notFound('Image');
-    const asset = await this.assetById(rowId, Number(version[1]));
-    if (!asset || asset.spaceId !== space.id || asset.deletedAt !== null) throw notFound('Image');
+    const { space, asset } = await this.spaceAndAsset(request, rowId);
+    if (!space || !asset || asset.spaceId !== space.id || asset.deletedAt !== null) throw notFound('Image');
     if (asset.version !== Number(version[1])) {
       throw new DomainError(ErrorCode.NotFound, `Version ${version[1]} of this image is not current (the current version is ${asset.version}).`);
     }
@@ -144,7 +119,7 @@ export class DeliveryService {
 
     if (parsed.kind === 'original') {
       const canonicalExt = originalExtension(asset);
-      if (ext !== canonicalExt) return this.redirect(address, request, `original.${canonicalExt}`, exp);
+      if (ext !== canonicalExt) return this.redirect(address, request, `original.${canonicalExt}`, exp, space.organizationId);
       return {
         kind: 'original',
         body: () => this.store.read(asset.storageKey),
@@ -188,7 +163,7 @@ export class DeliveryService {
     const full = canonicalPlan(mergePlans(plan, { format: choice }));
     if (parsed.kind === 'transform') canonicalOps = printPlan(full);
     const canonicalFile = `${canonicalOps}.${canonicalExt}`;
-    if (canonicalFile !== request.file) return this.redirect(address, request, canonicalFile, exp);
+    if (canonicalFile !== request.file) return this.redirect(address, request, canonicalFile, exp, space.organizationId);
 
     const format: OutputFormat = choice === 'auto' ? negotiateFormat(request.accept, source) : choice;
     const variant = await this.variants.deliver({ asset, plan: { ...full, format }, format, presetId });
@@ -213,10 +188,9 @@ export class DeliveryService {
     })();
   }
 
-  private async redirect(address: ImageAddress, request: ImageRequest, file: string, exp: number | undefined): Promise<ImageAnswer> {
+  private async redirect(address: ImageAddress, request: ImageRequest, file: string, exp: number | undefined, organizationId: string): Promise<ImageAnswer> {
     if (request.access === 'priv' && exp !== undefined) {
-      const space = await this.spaceByPath(address.org, address.tenant, address.space);
-      const key = await this.signing.active(space!.organizationId);
+      const key = await this.signing.active(organizationId);
       return { kind: 'redirect', location: signedImageUrl(this.options.baseUrl, address, file, { kid: key.kid, secret: key.secret }, exp) };
     }
     const path = imagePath(address, request.access === 'priv' ? 'priv' : 'pub', file);
