@@ -8,7 +8,7 @@ import { DomainError, ErrorCode } from '../errors/index.js';
 import { renderVariant, type RenderLimits } from '../imaging/render.js';
 import { ObjectNotFoundError } from '../storage/errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { extensionOf, mimeOf, printPlan, type OutputFormat, type TransformPlan } from '../transforms/index.js';
+import { cropInside, extensionOf, mimeOf, printPlan, type OutputFormat, type TransformPlan } from '../transforms/index.js';
 import type { RenderSlots } from './render-slots.js';
 
 /** Which layer answered a variant request. */
@@ -122,8 +122,19 @@ export class VariantsService {
     return this.rendersDone;
   }
 
-  /** Finds or makes the variant. @throws DomainError from rendering or limits. */
+  /**
+   * Finds or makes the variant.
+   * @throws DomainError BAD_USER_INPUT (a crop outside the image, known from the asset's size
+   *   before anything is read), and the errors of rendering and its limits.
+   */
   async deliver(request: VariantRequest): Promise<DeliveredVariant> {
+    const { crop } = request.plan;
+    if (crop && !cropInside(crop, request.asset)) {
+      const token = `c_${crop.x},${crop.y},${crop.width},${crop.height}`;
+      throw new DomainError(ErrorCode.BadUserInput, `The crop ${token} is not inside the ${request.asset.width}×${request.asset.height} image.`, {
+        details: { token },
+      });
+    }
     const canonical = printPlan(request.plan);
     const key = variantKey(request.asset, canonical, request.format);
     const cached = this.hot.get(key);
