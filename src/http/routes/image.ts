@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { notFound } from '../../errors/index.js';
 import type { DeliveryService } from '../../media/delivery.service.js';
 
 interface ImageParams {
@@ -8,7 +9,8 @@ interface ImageParams {
   space: string;
   assetId: string;
   version: string;
-  file: string;
+  /** The file (`{ops}.{ext}`): a wildcard, so an overlong ops string reaches the grammar's own refusal. */
+  '*': string;
 }
 
 interface ImageQuery {
@@ -47,11 +49,14 @@ function commonHeaders(reply: FastifyReply, cacheControl: string, etag: string):
 export async function registerImageRoute(app: FastifyInstance, delivery: DeliveryService): Promise<void> {
   app.route<{ Params: ImageParams; Querystring: ImageQuery }>({
     method: ['GET', 'HEAD'],
-    url: '/v1/:access/:org/:tenant/:space/img/:assetId/:version/:file',
+    url: '/v1/:access/:org/:tenant/:space/img/:assetId/:version/*',
     handler: async (request, reply) => {
       const started = process.hrtime.bigint();
+      const { '*': file, ...params } = request.params;
+      if (file === '' || file.includes('/')) throw notFound('Image');
       const answer = await delivery.answer({
-        ...request.params,
+        ...params,
+        file,
         path: request.url.split('?')[0]!,
         exp: request.query.exp,
         kid: request.query.kid,
