@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import { requireScope } from '../../auth/principal.js';
-import type { AssetEntity } from '../../db/entities/index.js';
+import type { AssetEntity, PresetEntity, SpaceEntity, VariantEntity } from '../../db/entities/index.js';
 import { badInput, DomainError, ErrorCode, notFound } from '../../errors/index.js';
 import type { UrlSpec } from '../../media/asset-urls.js';
 import { variantKey } from '../../media/variants.service.js';
@@ -34,6 +34,32 @@ async function specOf(
 }
 
 const sizesOf = (width: number): string => `(max-width: ${width}px) 100vw, ${width}px`;
+
+/** The presets of each space, read once per request (a list of variants asks for each of its rows). */
+const presetsOfRequest = new WeakMap<GraphQLContext, Map<string, Promise<PresetEntity[]>>>();
+
+function spacePresets(ctx: GraphQLContext, space: SpaceEntity): Promise<PresetEntity[]> {
+  let bySpace = presetsOfRequest.get(ctx);
+  if (!bySpace) presetsOfRequest.set(ctx, (bySpace = new Map()));
+  let presets = bySpace.get(space.id);
+  if (!presets) bySpace.set(space.id, (presets = ctx.services.presets.forSpace(space)));
+  return presets;
+}
+
+/**
+ * The preset URL of a variant, when one of the space's presets (the one it was made for first)
+ * renders exactly this canonical transform and format today; `undefined` otherwise.
+ */
+function presetSpecOf(ctx: GraphQLContext, asset: AssetEntity, row: VariantEntity, presets: readonly PresetEntity[]): UrlSpec | undefined {
+  const ordered = [...presets.filter((p) => p.id === row.presetId), ...presets.filter((p) => p.id !== row.presetId)];
+  for (const preset of ordered) {
+    for (const spec of [{ preset }, { preset, plan: { format: row.format } }] satisfies UrlSpec[]) {
+      const built = ctx.services.urls.file(asset, spec);
+      if (!built.adHoc && printPlan(built.plan) === row.canonical) return spec;
+    }
+  }
+  return undefined;
+}
 
 @Resolver(() => Asset)
 export class AssetDeliveryResolver {
@@ -162,13 +188,16 @@ export class VariantResolver {
     return Asset.from(row);
   }
 
-  @FieldResolver(() => String, { description: 'URL of this variant (signed for private assets).' })
+  @FieldResolver(() => String, {
+    description: "URL of this variant (signed for private assets): the preset's URL while a preset of the space stands for it, so presets-only spaces serve it.",
+  })
   async url(@Root() variant: Variant, @Ctx() ctx: GraphQLContext, @Arg('expiresIn', () => Int, { nullable: true }) expiresIn?: number): Promise<string> {
     const asset = await ctx.loaders.asset.load(variant.entity.assetId);
     if (!asset) throw notFound('Asset');
     const place = await ctx.loaders.spacePath(asset.spaceId);
     if (!place) throw notFound('Space');
-    const spec: UrlSpec = { plan: ctx.services.urls.planOf(variant.entity.canonical), expiresIn };
-    return (await ctx.services.urls.url(asset, place.space, place.path, spec)).url;
+    const preset = presetSpecOf(ctx, asset, variant.entity, await spacePresets(ctx, place.space));
+    const spec: UrlSpec = preset ?? { plan: ctx.services.urls.planOf(variant.entity.canonical) };
+    return (await ctx.services.urls.url(asset, place.space, place.path, { ...spec, expiresIn })).url;
   }
 }
