@@ -1,5 +1,5 @@
 import type { AssetEntity, PresetEntity, SpaceEntity } from '../db/entities/index.js';
-import { badInput } from '../errors/index.js';
+import { badInput, DomainError, ErrorCode } from '../errors/index.js';
 import { toPublicId } from '../ids/index.js';
 import { expiryOf, publicImageUrl, signedImageUrl, type ImageAddress } from '../signing/image-urls.js';
 import type { SigningKeyService } from '../signing/signing-keys.service.js';
@@ -31,6 +31,11 @@ export interface UrlSpec {
   readonly preset?: PresetEntity | null;
   /** Lifetime of a signed URL, seconds. */
   readonly expiresIn?: number | null;
+  /**
+   * The URL of a variant that exists, built as it is even where the space's policy no longer
+   * serves it (instead of refused).
+   */
+  readonly existing?: boolean;
 }
 
 /** A built image: its URL, predicted size and format. */
@@ -107,9 +112,17 @@ export class AssetUrls {
     return { file: `${printPlan(full)}.${choice === 'auto' ? natural : choice}`, plan: full, format: choice, adHoc: true };
   }
 
-  /** A URL: public for public assets; signed and expiring for private ones (and for ad-hoc transforms in `signed` spaces). */
+  /**
+   * A URL: public for public assets; signed and expiring for private ones (and for ad-hoc
+   * transforms in `signed` spaces).
+   * @throws DomainError FORBIDDEN for an ad-hoc transform in a space that serves only presets
+   *   (its URL would be refused), BAD_USER_INPUT for a bad plan or `expiresIn`.
+   */
   async url(asset: AssetEntity, space: SpaceEntity, path: SpacePath, spec: UrlSpec): Promise<BuiltImage> {
     const { file, plan, format, adHoc } = this.file(asset, spec);
+    if (adHoc && space.transformPolicy === 'presets' && spec.existing !== true) {
+      throw new DomainError(ErrorCode.Forbidden, 'This space serves only presets and originals: ask for a preset.', { details: { field: 'transform' } });
+    }
     const address: ImageAddress = { ...path, assetId: toPublicId('Asset', asset.id), version: asset.version };
     const size = predictSize(plan, { width: asset.width, height: asset.height });
     const mustSign = asset.access === 'private' || (adHoc && space.transformPolicy === 'signed');
@@ -122,10 +135,11 @@ export class AssetUrls {
 
   /**
    * One URL per width (the plan's height scaled to keep its shape), skipping widths above what
-   * the image can give, for `srcset`.
+   * the image can give, for `srcset`. A space that serves only presets gets the one URL it serves.
    */
   async srcSet(asset: AssetEntity, space: SpaceEntity, path: SpacePath, spec: UrlSpec, widths: readonly number[] | null | undefined): Promise<{ entries: BuiltImage[]; base: BuiltImage }> {
     const base = await this.url(asset, space, path, spec);
+    if (space.transformPolicy === 'presets') return { entries: [base], base };
     const list = [...new Set(widths ?? this.defaultWidths)].sort((a, b) => a - b);
     for (const w of list) {
       if (!Number.isInteger(w) || w < 1 || w > this.options.limits.maxOutputDimension) {

@@ -110,7 +110,8 @@ export class AssetDeliveryResolver {
     const { spec, place } = await specOf(ctx, asset.entity, transform, preset);
     const { entries, base } = await ctx.services.urls.srcSet(asset.entity, place.space, place.path, spec, widths);
     let webpSrcSet: string | null = null;
-    if (base.format !== 'webp' && base.format !== 'auto' && !(asset.animated && base.format === 'gif')) {
+    const adHocServed = place.space.transformPolicy !== 'presets';
+    if (adHocServed && base.format !== 'webp' && base.format !== 'auto' && !(asset.animated && base.format === 'gif')) {
       const webp = await ctx.services.urls.srcSet(asset.entity, place.space, place.path, { ...spec, plan: { ...base.plan, format: 'webp' }, preset: null }, widths);
       webpSrcSet = webp.entries.map((e) => `${e.url} ${e.width}w`).join(', ');
     }
@@ -197,7 +198,7 @@ export class VariantResolver {
     const place = await ctx.loaders.spacePath(asset.spaceId);
     if (!place) throw notFound('Space');
     const preset = presetSpecOf(ctx, asset, variant.entity, await spacePresets(ctx, place.space));
-    const spec: UrlSpec = preset ?? { plan: ctx.services.urls.planOf(variant.entity.canonical) };
+    const spec: UrlSpec = preset ?? { plan: ctx.services.urls.planOf(variant.entity.canonical), existing: true };
     return (await ctx.services.urls.url(asset, place.space, place.path, { ...spec, expiresIn })).url;
   }
 }
