@@ -21,16 +21,12 @@ export interface PresetInput {
 export const presetPlan = (preset: PresetEntity, limits: GrammarLimits): TransformPlan =>
   planFromInput(preset.operations as Record<string, unknown>, limits);
 
-const CACHE_TTL_MS = 10_000;
-
 /**
  * Presets: named transforms per space, or organization-wide and inherited by every space (a
  * space's own preset of the same slug wins). Operations are stored canonical; editing a preset
  * changes its canonical string, so variants made for the old definition are not served for it.
  */
 export class PresetsService {
-  private readonly cache = new Map<string, { preset: PresetEntity | null; until: number }>();
-
   constructor(
     private readonly db: DataSource,
     private readonly tenancy: TenancyService,
@@ -77,7 +73,6 @@ export class PresetsService {
       if (isUniqueViolation(error)) throw new DomainError(ErrorCode.Conflict, `A preset "${input.slug}" already exists here.`, { details: { field: 'slug' } });
       throw error;
     }
-    this.cache.clear();
     return preset;
   }
 
@@ -116,7 +111,6 @@ export class PresetsService {
       if (isUniqueViolation(error)) throw new DomainError(ErrorCode.Conflict, `A preset "${preset.slug}" already exists here.`, { details: { field: 'slug' } });
       throw error;
     }
-    this.cache.clear();
     return preset;
   }
 
@@ -125,7 +119,6 @@ export class PresetsService {
     const preset = await this.get(principal, id);
     if (!canManage(principal, preset)) throw notFound('Preset');
     await this.db.getRepository(PresetEntity).delete({ id: preset.id });
-    this.cache.clear();
     return preset;
   }
 
@@ -168,7 +161,6 @@ export class PresetsService {
         .orIgnore()
         .execute();
     }
-    this.cache.clear();
   }
 
   /** `presets(spaceId)`. */
@@ -183,15 +175,16 @@ export class PresetsService {
     return this.db.getRepository(PresetEntity).find({ where: { organizationId: principal.organizationId, spaceId: IsNull() }, order: { slug: 'ASC' } });
   }
 
-  /** The preset a space serves under `slug`, cached briefly (image requests ask often). */
-  async resolve(space: SpaceEntity, slug: string): Promise<PresetEntity | null> {
-    const key = `${space.id}/${slug}`;
-    const hit = this.cache.get(key);
-    if (hit && hit.until > Date.now()) return hit.preset;
-    const preset =
-      (await this.db.getRepository(PresetEntity).findOneBy({ spaceId: space.id, slug })) ??
-      (await this.db.getRepository(PresetEntity).findOneBy({ organizationId: space.organizationId, spaceId: IsNull(), slug }));
-    this.cache.set(key, { preset, until: Date.now() + CACHE_TTL_MS });
-    return preset;
+  /**
+   * The preset a space serves under `slug` (its own, else the organization's), read fresh in one
+   * query: an edit or a deletion made through any node applies to the next image request.
+   */
+  async resolve(space: Pick<SpaceEntity, 'id' | 'organizationId'>, slug: string): Promise<PresetEntity | null> {
+    return this.db
+      .getRepository(PresetEntity)
+      .createQueryBuilder('p')
+      .where('p.organization_id = :org AND p.slug = :slug AND (p.space_id = :space OR p.space_id IS NULL)', { org: space.organizationId, space: space.id, slug })
+      .orderBy('p.space_id', 'ASC', 'NULLS LAST')
+      .getOne();
   }
 }

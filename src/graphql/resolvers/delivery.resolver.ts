@@ -27,7 +27,7 @@ async function specOf(
   const plan = transform ? planFromInput(transformInputRecord(transform), ctx.limits.transforms) : null;
   let presetRow = null;
   if (preset !== undefined && preset !== null) {
-    presetRow = await ctx.services.presets.resolve(place.space, preset);
+    presetRow = (await spacePresets(ctx, place.space)).find((p) => p.slug === preset) ?? null;
     if (!presetRow) throw badInput(`Unknown preset "${preset}".`, { field: 'preset' });
   }
   return { spec: { plan, preset: presetRow, expiresIn }, place };
