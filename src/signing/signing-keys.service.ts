@@ -23,7 +23,8 @@ export const verifies = (key: SigningKeyEntity, now: Date): boolean =>
  * for new URLs; the previous one keeps verifying for the grace period, then stops.
  */
 export class SigningKeyService {
-  private readonly activeCache = new Map<string, { key: SigningKeyEntity; until: number }>();
+  /** Promises, so concurrent first callers (every private URL of a list) share one read. */
+  private readonly activeCache = new Map<string, { key: Promise<SigningKeyEntity>; until: number }>();
   private readonly kidCache = new Map<string, { key: SigningKeyEntity | null; until: number }>();
 
   constructor(
@@ -35,6 +36,16 @@ export class SigningKeyService {
   async active(organizationId: string): Promise<SigningKeyEntity> {
     const cached = this.activeCache.get(organizationId);
     if (cached && cached.until > Date.now()) return cached.key;
+    const key = this.readActive(organizationId);
+    const entry = { key, until: Date.now() + CACHE_TTL_MS };
+    this.activeCache.set(organizationId, entry);
+    key.catch(() => {
+      if (this.activeCache.get(organizationId) === entry) this.activeCache.delete(organizationId);
+    });
+    return key;
+  }
+
+  private async readActive(organizationId: string): Promise<SigningKeyEntity> {
     const repo = this.db.getRepository(SigningKeyEntity);
     let key = await repo.findOneBy({ organizationId, status: 'active' });
     if (!key) {
@@ -56,7 +67,6 @@ export class SigningKeyService {
         .execute();
       key = await repo.findOneByOrFail({ organizationId, status: 'active' });
     }
-    this.activeCache.set(organizationId, { key, until: Date.now() + CACHE_TTL_MS });
     return key;
   }
 
