@@ -1,0 +1,130 @@
+/**
+ * One render per variant, however many ask at once: 50 concurrent first requests on one node, and
+ * 2 × 25 on two nodes sharing the registry, S3 and Redis, all get the same bytes from one render,
+ * one registry row and one stored object.
+ */
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { describeWith } from '../support/services.js';
+import { startTestTessera, type TestTessera } from '../support/tessera.js';
+import type { AssetView } from '../ingestion/ingest-client.js';
+import {
+  ACCEPT,
+  dataOf,
+  fetchImage,
+  imageInfo,
+  rendersOf,
+  settle,
+  startSecondNode,
+  transformAsset,
+  upload,
+  urlOf,
+  variantObjects,
+  variantRows,
+  type Fetched,
+  type SecondNode,
+} from './delivery-client.js';
+
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/** Checks every answer is a 200 with the same bytes; returns their hash. */
+function sameImage(answers: readonly Fetched[]): string {
+  expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+  const hashes = new Set(answers.map((a) => sha256(a.body)));
+  expect(hashes.size).toBe(1);
+  return [...hashes][0]!;
+}
+
+describeWith([], 'single flight on one node', () => {
+  let t: TestTessera;
+  let photo: AssetView;
+
+  beforeAll(async () => {
+    t = await startTestTessera();
+    photo = await upload(t, 'picosdeeuropa_by_Aitzol_Berasategi.jpg');
+    await settle(t);
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('50 concurrent first requests: all 200, identical bytes, one render, one row, one object', async () => {
+    const url = await urlOf(t, photo.id, { transform: { width: 900, format: 'WEBP' } });
+    const [rowsBefore, objectsBefore, before] = [await variantRows(t, photo.id), await variantObjects(t, photo), rendersOf(t.tessera)];
+    const answers = await Promise.all(Array.from({ length: 50 }, () => fetchImage(url)));
+    const hash = sameImage(answers);
+    expect(rendersOf(t.tessera) - before).toBe(1);
+    expect(await imageInfo(answers[0]!.body)).toMatchObject({ format: 'webp', width: 900 });
+
+    const rows = (await variantRows(t, photo.id)).filter((r) => !rowsBefore.some((b) => b.storage_key === r.storage_key));
+    expect(rows).toEqual([expect.objectContaining({ canonical: 'w_900-fmt_webp', format: 'webp', width: 900 })]);
+    const objects = (await variantObjects(t, photo)).filter((key) => !objectsBefore.includes(key));
+    expect(objects).toEqual([rows[0]!.storage_key]);
+    expect(sha256(await t.tessera.store.readBuffer(objects[0]!))).toBe(hash);
+
+    const again = await fetchImage(url);
+    expect([again.headers.get('x-cache'), sha256(again.body)]).toEqual(['memory', hash]);
+    expect(rendersOf(t.tessera) - before).toBe(1);
+  });
+
+  it('fmt_auto asked at once by AVIF and JPEG browsers: one render per negotiated format', async () => {
+    const url = await urlOf(t, photo.id, { transform: { width: 400, format: 'AUTO' } });
+    const before = rendersOf(t.tessera);
+    const accepts = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? ACCEPT.chromium : ACCEPT.any));
+    const answers = await Promise.all(accepts.map((accept) => fetchImage(url, { accept })));
+    sameImage(answers.filter((_, i) => i % 2 === 0));
+    sameImage(answers.filter((_, i) => i % 2 === 1));
+    expect(new Set(answers.map((a) => a.headers.get('content-type')))).toEqual(new Set(['image/avif', 'image/jpeg']));
+    expect(rendersOf(t.tessera) - before).toBe(2);
+    expect((await variantRows(t, photo.id)).filter((r) => r.canonical.startsWith('w_400-')).map((r) => r.canonical).sort()).toEqual(['w_400-fmt_avif', 'w_400-fmt_jpg']);
+  });
+
+  it('transformAsset and URL requests at the same moment share one render', async () => {
+    const url = await urlOf(t, photo.id, { transform: { width: 640, height: 480 } });
+    const before = rendersOf(t.tessera);
+    const [variant, ...answers] = await Promise.all([
+      transformAsset(t, photo.id, { transform: { width: 640, height: 480 } }),
+      ...Array.from({ length: 10 }, () => fetchImage(url)),
+    ]);
+    expect(dataOf(variant).transformAsset).toMatchObject({ canonical: 'w_640-h_480-f_cover-fmt_jpg', width: 640, height: 480 });
+    sameImage(answers as Fetched[]);
+    expect(rendersOf(t.tessera) - before).toBe(1);
+  });
+});
+
+describeWith(['redis', 's3'], 'single flight across two nodes', () => {
+  let t: TestTessera;
+  let second: SecondNode;
+  let photo: AssetView;
+
+  beforeAll(async () => {
+    const env = { JOBS_IN_PROCESS: 'true' };
+    t = await startTestTessera({ storage: 's3', cache: 'redis', env });
+    second = await startSecondNode(t, env);
+    photo = await upload(t, 'picosdeeuropa_by_Aitzol_Berasategi.jpg');
+    await settle(t);
+  }, 120_000);
+  afterAll(async () => {
+    await second?.close();
+    await t?.close();
+  });
+
+  it('2 × 25 concurrent first requests: one render in all, one row, one object, the same bytes everywhere', async () => {
+    const url = await urlOf(t, photo.id, { transform: { width: 1000, format: 'JPG' } });
+    const before = [rendersOf(t.tessera), rendersOf(second.tessera)];
+    const [objectsBefore, rowsBefore] = [await variantObjects(t, photo), await variantRows(t, photo.id)];
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => fetchImage(i % 2 === 0 ? url : second.here(url))));
+    const hash = sameImage(answers);
+    const renders = [rendersOf(t.tessera) - before[0]!, rendersOf(second.tessera) - before[1]!];
+    expect(renders[0]! + renders[1]!).toBe(1);
+    // The node that did not render read the other's result from the registry and S3.
+    const layers = new Set(answers.map((a) => a.headers.get('x-cache')));
+    expect([...layers].every((l) => l === 'render' || l === 'registry' || l === 'redis')).toBe(true);
+    const rows = (await variantRows(t, photo.id)).filter((r) => !rowsBefore.some((b) => b.storage_key === r.storage_key));
+    expect(rows.map((r) => r.canonical)).toEqual(['w_1000-fmt_jpg']);
+    const objects = (await variantObjects(t, photo)).filter((key) => !objectsBefore.includes(key));
+    expect(objects).toEqual([rows[0]!.storage_key]);
+    expect(sha256(await t.tessera.store.readBuffer(objects[0]!))).toBe(hash);
+    for (const node of [url, second.here(url)]) expect((await fetchImage(node)).headers.get('x-cache')).toBe('memory');
+  });
+});
