@@ -47,6 +47,9 @@ export const LATE_ARRIVAL_GRACE_MS = 5 * 60_000;
  * type by magic bytes, key — because a lax S3-compatible store may not, and ingests it.
  */
 export class UploadsService {
+  /** Completions running in this process, by upload id: a second call joins the first. */
+  private readonly completing = new Map<string, Promise<AssetEntity>>();
+
   constructor(
     private readonly db: DataSource,
     private readonly store: ObjectStore,
@@ -121,73 +124,113 @@ export class UploadsService {
   async complete(principal: Principal, id: string): Promise<AssetEntity> {
     requireScope(principal, 'assets:write');
     const upload = await this.get(principal, id);
-    const outcome = await this.db.transaction(async (manager): Promise<AssetEntity | RecordedRefusal> => {
-      // One completion at a time per upload, on every node.
-      await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [upload.id]);
-      const current = await manager.findOneByOrFail(UploadEntity, { id: upload.id });
-      if (current.status === 'completed') {
-        const asset = current.assetId === null ? null : await manager.findOneBy(AssetEntity, { id: current.assetId });
-        if (!asset || asset.deletedAt !== null) throw notFound('Asset');
-        return asset;
-      }
-      if (current.status === 'failed') {
-        throw new DomainError((current.errorCode ?? ErrorCode.BadUserInput) as ErrorCode, 'This upload was refused earlier; create a new one.', {
-          details: { reason: 'failed' },
-        });
-      }
-      const info = await this.store.stat(current.storageKey);
-      if (!info) {
-        if (current.expiresAt.getTime() < Date.now()) {
-          throw badInput('This upload expired before a file arrived; create a new one.', { reason: 'expired' });
-        }
-        throw badInput('No file has been uploaded for this upload yet.', { reason: 'missing' });
-      }
-      const space = await this.tenancy.space(principal, current.spaceId);
-      try {
-        // A store that does not enforce the policy (some S3-compatible servers) may take a late POST.
-        if (info.lastModified !== undefined && info.lastModified.getTime() > current.expiresAt.getTime() + LATE_ARRIVAL_GRACE_MS) {
-          throw badInput('The file arrived after this upload expired; create a new one.', { reason: 'expired' });
-        }
-        if (info.bytes > current.bytes || info.bytes > this.limits.maxUploadBytes) {
-          throw new DomainError(ErrorCode.PayloadTooLarge, `The uploaded file has ${info.bytes} bytes, more than the ${current.bytes} declared.`);
-        }
-        const data = await this.store.readBuffer(current.storageKey, current.bytes);
-        const sniffed = sniffImage(data.subarray(0, 512));
-        if (sniffed.format === undefined || sniffed.mime !== current.contentType) {
-          throw new DomainError(
-            ErrorCode.UnsupportedMediaType,
-            `The uploaded file is ${sniffed.format === undefined ? `not an image (${sniffed.reason})` : sniffed.mime}, not the declared ${current.contentType}.`,
-            { details: { reason: sniffed.format === undefined ? sniffed.reason : 'type-mismatch', declared: current.contentType } },
-          );
-        }
-        const { asset } = await this.ingest.ingest({
-          principal,
-          space,
-          bytes: { data, sha256: createHash('sha256').update(data).digest('hex') },
-          filename: current.filename,
-          access: current.access,
-          tags: current.tags,
-          folder: current.folder,
-        });
-        await this.store.delete(current.storageKey);
-        await manager.update(UploadEntity, { id: current.id }, { status: 'completed', assetId: asset.id, completedAt: new Date() });
-        return asset;
-      } catch (error) {
-        if (isDomainError(error)) {
-          await this.store.delete(current.storageKey);
-          await manager.update(UploadEntity, { id: current.id }, { status: 'failed', errorCode: error.code, completedAt: new Date() });
-          // Returned, not thrown: the transaction must commit the record of the refusal.
-          return new RecordedRefusal(error);
-        }
-        throw error;
-      }
-    });
-    if (outcome instanceof RecordedRefusal) throw outcome.refusal;
-    return outcome;
+    const running = this.completing.get(upload.id);
+    if (running) return running;
+    const run = this.completeNow(principal, upload.id).finally(() => this.completing.delete(upload.id));
+    this.completing.set(upload.id, run);
+    return run;
   }
-}
 
-/** Carries a refusal out of a transaction that must still commit its record of it. */
-class RecordedRefusal {
-  constructor(readonly refusal: DomainError) {}
+  /**
+   * Checks and ingests the staged file. No lock or transaction is held meanwhile (the ingest opens
+   * its own, and a pool of one connection, as on PGlite, would wait for ever): a completion
+   * running on another node is settled by the conditional update of the upload's status, and the
+   * first answer recorded stands.
+   */
+  private async completeNow(principal: Principal, uploadId: string): Promise<AssetEntity> {
+    const current = await this.db.getRepository(UploadEntity).findOneByOrFail({ id: uploadId });
+    const earlier = await this.recordedAnswer(current);
+    if (earlier) return earlier;
+    try {
+      return await this.checkAndIngest(principal, current);
+    } catch (error) {
+      if (!isDomainError(error)) {
+        // Another node may have settled the upload and removed its file meanwhile.
+        const answer = await this.recordedAnswer(await this.db.getRepository(UploadEntity).findOneByOrFail({ id: uploadId }));
+        if (answer) return answer;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The answer recorded for a settled upload: its asset when completed.
+   * @returns undefined while the upload is pending.
+   * @throws DomainError the recorded refusal of a failed upload; NOT_FOUND when its asset is gone.
+   */
+  private async recordedAnswer(upload: UploadEntity): Promise<AssetEntity | undefined> {
+    if (upload.status === 'completed') {
+      const asset = upload.assetId === null ? null : await this.db.getRepository(AssetEntity).findOneBy({ id: upload.assetId });
+      if (!asset || asset.deletedAt !== null) throw notFound('Asset');
+      return asset;
+    }
+    if (upload.status === 'failed') {
+      throw new DomainError((upload.errorCode ?? ErrorCode.BadUserInput) as ErrorCode, 'This upload was refused earlier; create a new one.', {
+        details: { reason: 'failed' },
+      });
+    }
+    return undefined;
+  }
+
+  /** Moves a pending upload to `completed` or `failed`; false when it was settled already. */
+  private async settle(uploadId: string, outcome: { status: 'completed'; assetId: string } | { status: 'failed'; errorCode: string }): Promise<boolean> {
+    const result = await this.db
+      .createQueryBuilder()
+      .update(UploadEntity)
+      .set({ ...outcome, completedAt: new Date() })
+      .where('id = :id AND status = :pending', { id: uploadId, pending: 'pending' })
+      .execute();
+    return result.affected === 1;
+  }
+
+  private async checkAndIngest(principal: Principal, current: UploadEntity): Promise<AssetEntity> {
+    const info = await this.store.stat(current.storageKey);
+    if (!info) {
+      if (current.expiresAt.getTime() < Date.now()) {
+        throw badInput('This upload expired before a file arrived; create a new one.', { reason: 'expired' });
+      }
+      throw badInput('No file has been uploaded for this upload yet.', { reason: 'missing' });
+    }
+    const space = await this.tenancy.space(principal, current.spaceId);
+    try {
+      // A store that does not enforce the policy (some S3-compatible servers) may take a late POST.
+      if (info.lastModified !== undefined && info.lastModified.getTime() > current.expiresAt.getTime() + LATE_ARRIVAL_GRACE_MS) {
+        throw badInput('The file arrived after this upload expired; create a new one.', { reason: 'expired' });
+      }
+      if (info.bytes > current.bytes || info.bytes > this.limits.maxUploadBytes) {
+        throw new DomainError(ErrorCode.PayloadTooLarge, `The uploaded file has ${info.bytes} bytes, more than the ${current.bytes} declared.`);
+      }
+      const data = await this.store.readBuffer(current.storageKey, current.bytes);
+      const sniffed = sniffImage(data.subarray(0, 512));
+      if (sniffed.format === undefined || sniffed.mime !== current.contentType) {
+        throw new DomainError(
+          ErrorCode.UnsupportedMediaType,
+          `The uploaded file is ${sniffed.format === undefined ? `not an image (${sniffed.reason})` : sniffed.mime}, not the declared ${current.contentType}.`,
+          { details: { reason: sniffed.format === undefined ? sniffed.reason : 'type-mismatch', declared: current.contentType } },
+        );
+      }
+      const { asset } = await this.ingest.ingest({
+        principal,
+        space,
+        bytes: { data, sha256: createHash('sha256').update(data).digest('hex') },
+        filename: current.filename,
+        access: current.access,
+        tags: current.tags,
+        folder: current.folder,
+      });
+      if (!(await this.settle(current.id, { status: 'completed', assetId: asset.id }))) {
+        const answer = await this.recordedAnswer(await this.db.getRepository(UploadEntity).findOneByOrFail({ id: current.id }));
+        if (answer) return answer;
+      }
+      await this.store.delete(current.storageKey);
+      return asset;
+    } catch (error) {
+      if (isDomainError(error)) {
+        // Recorded, so that asking again gives the same answer; the refused file goes.
+        await this.store.delete(current.storageKey);
+        await this.settle(current.id, { status: 'failed', errorCode: error.code });
+      }
+      throw error;
+    }
+  }
 }
