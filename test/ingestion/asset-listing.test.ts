@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
 import { fixture } from '../support/fixtures.js';
 import { codes, startTestTessera, type GraphQLResponse, type TestTessera } from '../support/tessera.js';
-import { createSpace, uploadAsset } from './ingest-client.js';
+import { createSpace, JOBS_OFF, uploadAsset } from './ingest-client.js';
 
 interface Row {
   id: string;
@@ -92,7 +92,7 @@ describe('ingestion: listing assets', () => {
   }
 
   beforeAll(async () => {
-    t = await startTestTessera();
+    t = await startTestTessera({ env: JOBS_OFF });
     spaceId = await createSpace(t, 'Listing');
     const photo = sharp(fixture('rocket.jpg'));
     rows = [];

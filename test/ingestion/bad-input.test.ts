@@ -13,6 +13,7 @@ import {
   completeUpload,
   createUpload,
   holdings,
+  JOBS_OFF,
   importAsset,
   keepAliveAfterRefusal,
   loopbackServer,
@@ -148,7 +149,7 @@ function badInput(storage: 'local' | 's3'): void {
   beforeAll(async () => {
     t = await startTestTessera({
       storage,
-      env: { MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES), UPLOAD_URL_SECONDS: String(UPLOAD_URL_SECONDS), IMPORT_ALLOW_NETWORKS: '127.0.0.1/32' },
+      env: { ...JOBS_OFF, MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES), UPLOAD_URL_SECONDS: String(UPLOAD_URL_SECONDS), IMPORT_ALLOW_NETWORKS: '127.0.0.1/32' },
     });
     small = await sharp(fixture('rocket.jpg')).resize({ width: 320 }).jpeg({ quality: 80 }).toBuffer();
     let closed: () => void = () => undefined;

@@ -14,6 +14,7 @@ import {
   completeUpload,
   createUpload,
   holdings,
+  JOBS_OFF,
   loopbackServer,
   originalsOf,
   rowId,
@@ -50,7 +51,7 @@ function browserUpload(storage: 'local' | 's3'): void {
   let page = '';
 
   beforeAll(async () => {
-    [t, browser] = await Promise.all([startTestTessera({ storage }), launchBrowser()]);
+    [t, browser] = await Promise.all([startTestTessera({ storage, env: JOBS_OFF }), launchBrowser()]);
     site = await loopbackServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
     });

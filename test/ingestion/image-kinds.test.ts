@@ -7,13 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
 import { fixture } from '../support/fixtures.js';
 import { startTestTessera, type TestTessera } from '../support/tessera.js';
-import { createSpace, holdings, originalsOf, sha256, uploadAsset, type AssetView, type FilePart } from './ingest-client.js';
+import { createSpace, holdings, JOBS_OFF, originalsOf, sha256, uploadAsset, type AssetView, type FilePart } from './ingest-client.js';
 
 describe('ingestion: kinds of images', () => {
   let t: TestTessera;
 
   beforeAll(async () => {
-    t = await startTestTessera();
+    t = await startTestTessera({ env: JOBS_OFF });
   }, 120_000);
   afterAll(async () => t?.close());
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fixture } from '../support/fixtures.js';
 import { codes, startTestTessera, type GraphQLResponse, type TestTessera } from '../support/tessera.js';
-import { holdings, importAsset, loopbackServer, sha256, type LoopbackServer } from './ingest-client.js';
+import { holdings, importAsset, JOBS_OFF, loopbackServer, sha256, type LoopbackServer } from './ingest-client.js';
 
 const photo = fixture('rocket.jpg');
 
@@ -33,7 +33,7 @@ describe('ingestion: importAsset refuses private and internal addresses (guard o
   let v6: LoopbackServer & { seen: string[] };
 
   beforeAll(async () => {
-    t = await startTestTessera({ env: { IMPORT_TIMEOUT_MS: '3000' } });
+    t = await startTestTessera({ env: { ...JOBS_OFF, IMPORT_TIMEOUT_MS: '3000' } });
     v4 = await photoServer('127.0.0.1');
     v6 = await photoServer('::1');
   }, 120_000);
@@ -77,7 +77,7 @@ describe('ingestion: importAsset checks every redirect again (only 127.0.0.1/32 
   let v6: LoopbackServer & { seen: string[] };
 
   beforeAll(async () => {
-    t = await startTestTessera({ env: { IMPORT_ALLOW_NETWORKS: '127.0.0.1/32', IMPORT_TIMEOUT_MS: '3000' } });
+    t = await startTestTessera({ env: { ...JOBS_OFF, IMPORT_ALLOW_NETWORKS: '127.0.0.1/32', IMPORT_TIMEOUT_MS: '3000' } });
     // 127.0.0.2 is loopback too, but outside the allowed /32: a live target a broken guard would reach.
     otherLoopback = await photoServer('127.0.0.2');
     v6 = await photoServer('::1');

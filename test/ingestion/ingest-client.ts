@@ -44,6 +44,12 @@ export interface AssetView {
   space: { id: string };
 }
 
+/**
+ * Environment for suites about ingestion alone: background jobs (eager preset renders, cleanup)
+ * are queued but not run, so they neither load the machine nor change storage under a test.
+ */
+export const JOBS_OFF: Readonly<Record<string, string>> = { JOBS_IN_PROCESS: 'false' };
+
 /** Lowercase hex SHA-256. */
 export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 

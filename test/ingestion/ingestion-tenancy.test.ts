@@ -11,6 +11,7 @@ import {
   completeUpload,
   createUpload,
   holdings,
+  JOBS_OFF,
   importAsset,
   keepAliveAfterRefusal,
   loopbackServer,
@@ -50,7 +51,7 @@ describe('ingestion: tenancy and scopes', () => {
 
   beforeAll(async () => {
     files = await loopbackServer(staticFiles({ '/rocket.jpg': { body: rocket.bytes, type: 'image/jpeg' } }, fetched));
-    t = await startTestTessera({ env: { IMPORT_ALLOW_NETWORKS: '127.0.0.1/32' } });
+    t = await startTestTessera({ env: { ...JOBS_OFF, IMPORT_ALLOW_NETWORKS: '127.0.0.1/32' } });
     other = await bootstrapOrganization(t.tessera.registry.dataSource, t.tessera.services, t.baseUrl, { organization: 'Other' });
     const theirs = await uploadAsset(t, chelsea, { spaceId: other.spaceId }, other.apiKey);
     theirAsset = theirs.data!.uploadAsset;
