@@ -9,6 +9,7 @@ import {
   naturalFormat,
   parseOps,
   predictSize,
+  preResizeSize,
   printPlan,
   widthLadder,
   type FormatChoice,
@@ -149,9 +150,17 @@ export class AssetUrls {
     const basePlan = base.plan;
     const aspect = base.height / base.width;
     const box = basePlan.width !== undefined && basePlan.height !== undefined;
+    // A box of the same shape may be offered wider than asked (for dense screens), up to the widest
+    // the source fills without being enlarged (contain and pad: fits in); other plans up to their own width.
+    const source = preResizeSize(basePlan, { width: asset.width, height: asset.height });
+    const fits = basePlan.fit === 'contain' || basePlan.fit === 'pad';
+    const widest =
+      !box || basePlan.fit === 'inside' || basePlan.fit === 'outside'
+        ? base.width
+        : Math.max(base.width, (fits ? Math.max : Math.min)(source.width, Math.floor(source.height / aspect)));
     const entries: BuiltImage[] = [];
     for (const width of list) {
-      if (width > base.width && !(box && basePlan.fit !== 'inside' && basePlan.fit !== 'outside')) continue;
+      if (width > widest) continue;
       const plan: TransformPlan = box ? { ...basePlan, width, height: Math.max(1, Math.round(width * aspect)) } : { ...basePlan, width, height: undefined };
       entries.push(await this.url(asset, space, path, { plan, expiresIn: spec.expiresIn }));
     }
