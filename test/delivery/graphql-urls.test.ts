@@ -133,18 +133,50 @@ describeWith([], 'GraphQL image fields in a list', () => {
     expect(expected.size).toBeGreaterThan(100);
   });
 
+  it("a box's srcset offers no width the photograph cannot give, and each entry is what it says", async () => {
+    const rocket = assets[0]!;
+    expect([rocket.width, rocket.height]).toEqual([640, 427]);
+    // The largest box of each shape the 640×427 photograph fills without enlarging.
+    const cases: [Record<string, unknown>, number][] = [
+      [{ width: 400, height: 400 }, 427],
+      [{ width: 400, height: 400, fit: 'FILL' }, 427],
+      [{ width: 300, height: 100 }, 640],
+      [{ width: 400, height: 400, fit: 'CONTAIN' }, 640],
+      [{ width: 200, height: 200, crop: { x: 0, y: 0, width: 300, height: 200 } }, 200],
+    ];
+    for (const [transform, most] of cases) {
+      const res = await t.gql<{ asset: { image: { url: string; width: number; srcSet: string } } }>(
+        `query($id: ID!, $t: TransformInput) { asset(id: $id) { image(transform: $t) { url width srcSet } } }`,
+        { id: rocket.id, t: transform },
+      );
+      const image = dataOf(res).asset.image;
+      const offered = entries(image.srcSet);
+      const widest = Math.max(...offered.map(([, w]) => w));
+      expect([transform, widest <= Math.max(most, image.width), widest >= image.width]).toEqual([transform, true, true]);
+      for (const [url, width] of offered.slice(-2)) {
+        const info = await imageInfo((await fetchImage(url)).body);
+        expect([url, info.width]).toEqual([url, width]);
+      }
+    }
+  });
+
   it('the number of SQL statements does not grow with the page size', async () => {
     const presetSlug = slug('list');
     dataOf(await t.gql(`mutation($input: CreatePresetInput!) { createPreset(input: $input) { id } }`, { input: { spaceId, name: 'List', slug: presetSlug, transform: { width: 150 } } }));
     const withPreset = QUERY.replace('id access width height', `id access width height preset: url(preset: "${presetSlug}") presetImage: image(preset: "${presetSlug}") { url }`);
+    // The counter is the process's: the least of three runs leaves out background work (jobs, metering).
     const count = async (query: string, first: number): Promise<number> => {
-      // A new signing key empties the key cache: private URLs then need it once per request.
-      dataOf(await t.gql(`mutation { rotateSigningKey { kid } }`));
-      await settle(t);
-      const before = t.tessera.registry.statements();
-      const res = await t.gql<{ assets: { edges: unknown[] } }>(query, { space: spaceId, first });
-      expect(dataOf(res).assets.edges).toHaveLength(first);
-      return t.tessera.registry.statements() - before;
+      const runs: number[] = [];
+      for (let run = 0; run < 3; run += 1) {
+        // A new signing key empties the key cache: private URLs then need it once per request.
+        dataOf(await t.gql(`mutation { rotateSigningKey { kid } }`));
+        await settle(t);
+        const before = t.tessera.registry.statements();
+        const res = await t.gql<{ assets: { edges: unknown[] } }>(query, { space: spaceId, first });
+        expect(dataOf(res).assets.edges).toHaveLength(first);
+        runs.push(t.tessera.registry.statements() - before);
+      }
+      return Math.min(...runs);
     };
     for (const query of [QUERY, withPreset]) {
       const five = await count(query, 5);
