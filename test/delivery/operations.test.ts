@@ -221,3 +221,78 @@ function operations(storage: 'local' | 's3'): void {
 
 describeWith([], 'every operation on local disk', () => operations('local'));
 describeWith(['s3'], 'every operation on S3', () => operations('s3'));
+
+/**
+ * Sizes predicted for what is not a plain landscape JPEG: asked larger than the photograph, stored
+ * sideways with an EXIF orientation, with alpha, animated.
+ */
+describeWith([], 'predicted sizes of other photographs', () => {
+  let t: TestTessera;
+  const photos: Record<'rocket' | 'sideways' | 'cutout' | 'animation', AssetView> = {} as never;
+  let frames: number;
+
+  beforeAll(async () => {
+    t = await startTestTessera();
+    const rocket = fixture('rocket.jpg');
+    // Stored turned a quarter to the left, with the EXIF orientation (6) that turns it back.
+    const sideways = await sharp(rocket).rotate(270).withMetadata({ orientation: 6 }).jpeg({ quality: 95 }).toBuffer();
+    expect(await sharp(sideways).metadata()).toMatchObject({ width: 427, height: 640, orientation: 6 });
+    // The cat in a transparent round cut-out: transparent corners.
+    const circle = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="300"><circle cx="150" cy="150" r="140" fill="#fff"/></svg>');
+    const cutout = await sharp(fixture('chelsea.png')).resize(300, 300).ensureAlpha().composite([{ input: circle, blend: 'dest-in' }]).png().toBuffer();
+    frames = (await sharp(fixture('no_time_for_that_tiny.gif')).metadata()).pages ?? 1;
+    expect(frames).toBeGreaterThan(1);
+    [photos.rocket, photos.sideways, photos.cutout, photos.animation] = await Promise.all([
+      upload(t, 'rocket.jpg'),
+      upload(t, 'rocket.jpg', { bytes: sideways, filename: 'sideways.jpg' }),
+      upload(t, 'chelsea.png', { bytes: cutout, filename: 'cutout.png' }),
+      upload(t, 'no_time_for_that_tiny.gif'),
+    ]);
+    expect([photos.sideways.width, photos.sideways.height, photos.sideways.orientation]).toEqual([640, 427, 6]);
+    await settle(t);
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const cases: [string, 'rocket' | 'sideways' | 'cutout' | 'animation', Record<string, unknown>, [number, number], string, ((out: Buffer) => Promise<void>)?][] = [
+    ['w_ wider than the photograph is not enlarged', 'rocket', { width: 1000 }, [640, 427], 'jpeg'],
+    ['h_ taller than the photograph is not enlarged', 'rocket', { height: 1000 }, [640, 427], 'jpeg'],
+    ['a cover box larger than the photograph is filled', 'rocket', { width: 1000, height: 1000 }, [1000, 1000], 'jpeg'],
+    ['a larger inside box does not enlarge', 'rocket', { width: 1000, height: 1000, fit: 'INSIDE' }, [640, 427], 'jpeg'],
+    ['a larger outside box does not enlarge', 'rocket', { width: 1000, height: 1000, fit: 'OUTSIDE' }, [640, 427], 'jpeg'],
+    ['a larger pad box pads around the photograph', 'rocket', { width: 1000, height: 1000, fit: 'PAD' }, [1000, 1000], 'jpeg'],
+    ['a sideways-stored photograph comes out upright', 'sideways', { width: 300 }, [300, 200], 'jpeg',
+      async (out) => expect(await meanDifference(out, sharp(fixture('rocket.jpg')).resize(300))).toBeLessThan(SAME)],
+    ['a crop of a sideways-stored photograph is in upright coordinates', 'sideways', { crop: { x: 100, y: 50, width: 300, height: 200 } }, [300, 200], 'jpeg',
+      async (out) => expect(await meanDifference(out, sharp(fixture('rocket.jpg')).extract({ left: 100, top: 50, width: 300, height: 200 }))).toBeLessThan(SAME)],
+    ['r_90 of a sideways-stored photograph', 'sideways', { width: 200, rotate: 90 }, [200, 300], 'jpeg'],
+    ['transparency kept in PNG', 'cutout', { width: 200 }, [200, 200], 'png',
+      async (out) => {
+        const { data, info } = await sharp(out).raw().toBuffer({ resolveWithObject: true });
+        expect([info.channels, data[3], data[(100 * 200 + 100) * 4 + 3]]).toEqual([4, 0, 255]);
+      }],
+    ['transparency flattened on white in JPEG', 'cutout', { width: 200, format: 'JPG' }, [200, 200], 'jpeg',
+      async (out) => expect(Math.min(...(await pixel(out, 1, 1)))).toBeGreaterThan(245)],
+    ['transparency flattened on b_ in JPEG', 'cutout', { width: 200, format: 'JPG', background: '000000' }, [200, 200], 'jpeg',
+      async (out) => expect(Math.max(...(await pixel(out, 1, 1)))).toBeLessThan(10)],
+    ['an animation keeps its frames', 'animation', { width: 10 }, [10, 18], 'gif',
+      async (out) => expect((await sharp(out).metadata()).pages).toBe(frames)],
+    ['an animation keeps its frames in WebP', 'animation', { width: 10, format: 'WEBP' }, [10, 18], 'webp',
+      async (out) => expect((await sharp(out).metadata()).pages).toBe(frames)],
+    ['an animation as PNG is its first frame', 'animation', { width: 10, format: 'PNG' }, [10, 18], 'png',
+      async (out) => expect((await sharp(out).metadata()).pages ?? 1).toBe(1)],
+  ];
+  for (const [name, which, transform, size, format, check] of cases) {
+    it(name, async () => {
+      const image = await imageOf(t, photos[which].id, { transform });
+      expect([image.width, image.height]).toEqual(size);
+      const answer = await fetchImage(image.url);
+      expect(answer.status).toBe(200);
+      expect(await imageInfo(answer.body)).toMatchObject({ format, width: size[0], height: size[1] });
+      const variant = dataOf(await transformAsset(t, photos[which].id, { transform })).transformAsset;
+      expect([variant.width, variant.height]).toEqual(size);
+      await check?.(answer.body);
+    });
+  }
+});
