@@ -38,16 +38,14 @@ export function parseOps(ops: string, given: Partial<GrammarLimits> = {}): Parse
   const limits = limitsOf(given);
   if (ops === 'original') return { kind: 'original' };
   if (ops.length === 0) throw refuse('The transform is empty.', '');
-  if (ops.length > MAX_OPS_LENGTH) throw refuse(`The transform is longer than ${MAX_OPS_LENGTH} characters.`, ops.slice(0, 40));
+  if (ops.length > MAX_OPS_LENGTH) throw tooLong(ops, limits);
   if (ops.startsWith('preset_')) {
     const slug = ops.slice('preset_'.length);
-    if (!PRESET_SLUG.test(slug)) throw refuse(`"${slug}" is not a preset name, and a preset cannot be combined with other operations.`, ops);
+    if (!PRESET_SLUG.test(slug)) throw refuse(`"${ops}": "${slug}" is not a preset name, and a preset cannot be combined with other operations.`, ops);
     return { kind: 'preset', slug };
   }
   const tokens = splitTokens(ops);
-  if (tokens.length > limits.maxOperations) {
-    throw refuse(`A transform has at most ${limits.maxOperations} operations (got ${tokens.length}).`, tokens[limits.maxOperations]!);
-  }
+  if (tokens.length > limits.maxOperations) throw tooMany(tokens[limits.maxOperations]!, limits);
   const plan: MutablePlan = {};
   for (const token of tokens) {
     const underscore = token.indexOf('_');
@@ -69,6 +67,23 @@ export function parseOps(ops: string, given: Partial<GrammarLimits> = {}): Parse
   return { kind: 'transform', plan };
 }
 
+const tooMany = (token: string, limits: GrammarLimits): DomainError =>
+  refuse(`A transform has at most ${limits.maxOperations} operations: "${token}" is operation ${limits.maxOperations + 1}.`, token);
+
+/**
+ * An ops string over `MAX_OPS_LENGTH` characters, refused from its first `MAX_OPS_LENGTH`
+ * characters only: by the first operation over the cap when there are that many, else by the
+ * token that runs past the length (its first 40 characters).
+ */
+function tooLong(ops: string, limits: GrammarLimits): DomainError {
+  const head = ops.slice(0, MAX_OPS_LENGTH).split('-');
+  if (head.length > limits.maxOperations) return tooMany(head[limits.maxOperations]!, limits);
+  const start = MAX_OPS_LENGTH - head.at(-1)!.length;
+  const end = ops.indexOf('-', MAX_OPS_LENGTH);
+  const token = ops.slice(start, end === -1 ? undefined : end).slice(0, 40);
+  return refuse(`The transform is longer than ${MAX_OPS_LENGTH} characters ("${token}" runs past it).`, token);
+}
+
 /**
  * Splits on `-`, keeping a `-` that starts a number with its token (so `w_-5` is refused as the
  * value -5, not as an unknown token), and letting `wm_` take the rest of the string.
@@ -84,7 +99,7 @@ function splitTokens(ops: string): string[] {
     }
     const previous = tokens.at(-1);
     if (previous !== undefined && previous.endsWith('_') && /^[0-9.]/.test(part)) tokens[tokens.length - 1] = `${previous}-${part}`;
-    else if (part === '') throw refuse('Empty operation (two hyphens in a row, or a hyphen at an end).', ops);
+    else if (part === '') throw refuse(`Empty operation in "${ops}" (two hyphens in a row, or a hyphen at an end).`, ops);
     else tokens.push(part);
   }
   return tokens;
