@@ -161,6 +161,8 @@ function watermarkOf(value: unknown): Watermark {
   const length = [...text].length;
   if (length < 1 || length > MAX_WATERMARK) throw expected(`watermark text of 1 to ${MAX_WATERMARK} characters`, 'wm', text);
   if (/\p{Cc}/u.test(text)) throw new OperationError('Expected watermark text without control characters for wm');
+  // a lone surrogate has no UTF-8 form: the URL would carry U+FFFD, a different text
+  if (/\p{Cs}/u.test(text)) throw new OperationError('Expected watermark text of whole Unicode characters (no lone surrogate) for wm');
   const position = w.position ?? 'se';
   if (!(CORNERS as readonly string[]).includes(position)) throw expected(`one of ${CORNERS.join(', ')}`, 'wm position', position);
   return { text, position: position as Corner };
