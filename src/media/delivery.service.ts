@@ -41,7 +41,7 @@ export interface ImageRequest {
 }
 
 export type ImageAnswer =
-  | { readonly kind: 'redirect'; readonly location: string }
+  | { readonly kind: 'redirect'; readonly location: string; readonly cacheControl: string }
   | {
       readonly kind: 'original';
       readonly body: () => Promise<Readable>;
@@ -53,6 +53,8 @@ export type ImageAnswer =
   | { readonly kind: 'variant'; readonly variant: DeliveredVariant; readonly cacheControl: string; readonly vary: boolean };
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+const REDIRECT_SECONDS = 86_400;
+const REDIRECT_CACHE = `public, max-age=${REDIRECT_SECONDS}`;
 
 /** The URL extension of an original as stored. */
 export const originalExtension = (asset: Pick<AssetEntity, 'format'>): string => (asset.format === 'jpeg' ? 'jpg' : asset.format);
@@ -188,13 +190,15 @@ export class DeliveryService {
     })();
   }
 
+  /** 301 to the canonical file; a signed URL's redirect is signed again and cached privately until `exp`. */
   private async redirect(address: ImageAddress, request: ImageRequest, file: string, exp: number | undefined, organizationId: string): Promise<ImageAnswer> {
+    const cacheControl = exp === undefined ? REDIRECT_CACHE : `private, max-age=${Math.min(REDIRECT_SECONDS, Math.max(0, exp - Math.floor(Date.now() / 1000)))}`;
     if (request.access === 'priv' && exp !== undefined) {
       const key = await this.signing.active(organizationId);
-      return { kind: 'redirect', location: signedImageUrl(this.options.baseUrl, address, file, { kid: key.kid, secret: key.secret }, exp) };
+      return { kind: 'redirect', location: signedImageUrl(this.options.baseUrl, address, file, { kid: key.kid, secret: key.secret }, exp), cacheControl };
     }
     const path = imagePath(address, request.access === 'priv' ? 'priv' : 'pub', file);
     const query = exp === undefined ? '' : `?exp=${request.exp}&kid=${request.kid}&sig=${request.sig}`;
-    return { kind: 'redirect', location: `${this.options.baseUrl}${path}${query}` };
+    return { kind: 'redirect', location: `${this.options.baseUrl}${path}${query}`, cacheControl };
   }
 }

@@ -64,7 +64,7 @@ export async function registerImageRoute(app: FastifyInstance, delivery: Deliver
         accept: request.headers.accept,
       });
       if (answer.kind === 'redirect') {
-        return reply.code(301).header('location', answer.location).header('cache-control', 'public, max-age=86400').send();
+        return reply.code(301).header('location', answer.location).header('cache-control', answer.cacheControl).send();
       }
       if (answer.kind === 'original') {
         commonHeaders(reply, answer.cacheControl, answer.etag);
