@@ -57,6 +57,7 @@ describeWith([], 'canonical URLs and refusals', () => {
         expect(answer.status).toBe(301);
         expect(answer.headers.get('location')).toBe(canonical);
         expect(answer.headers.get('location')).not.toBe(`${imageBase(t, rocket)}${file}`);
+        expect(answer.headers.get('cache-control')).toBe('public, max-age=86400');
         const target = await fetchImage(canonical);
         expect(target.status).toBe(200);
       });
@@ -79,6 +80,10 @@ describeWith([], 'canonical URLs and refusals', () => {
       expect(location.searchParams.get('exp')).toBe(String(exp));
       expect(location.searchParams.get('kid')).toBe(signer.kid);
       expect(location.href).toBe(signHere(t, secret, 'w_100-h_100-f_cover-fmt_png.png', signer, exp));
+      // Cached privately, and no longer than the URL is valid.
+      const maxAge = Number(/^private, max-age=(\d+)$/.exec(answer.headers.get('cache-control') ?? '')?.[1]);
+      expect(maxAge).toBeGreaterThan(0);
+      expect(maxAge).toBeLessThanOrEqual(exp - Math.floor(Date.now() / 1000) + 1);
       const target = await fetchImage(location.href);
       expect(target.status).toBe(200);
       expect(await imageInfo(target.body)).toMatchObject({ format: 'png', width: 100, height: 100 });
