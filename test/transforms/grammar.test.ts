@@ -1,8 +1,11 @@
+import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { DomainError, ErrorCode } from '../../src/errors/index.js';
 import {
+  BY_FIELD,
   canonicalPlan,
+  CORNERS,
   describeOperations,
   FITS,
   GRAVITIES,
@@ -13,6 +16,9 @@ import {
   planFromInput,
   planToOutput,
   printPlan,
+  ROTATIONS,
+  type Operation,
+  type OperationDef,
   type TransformPlan,
 } from '../../src/transforms/index.js';
 
@@ -128,6 +134,66 @@ describe('URL grammar: the forms of the ops segment', () => {
     }
     expect(planOf(`wm_${b64('a'.repeat(100))}`).watermark?.text).toHaveLength(100);
   });
+
+  it('refuses typed watermark text the URL could not carry back', () => {
+    // a lone surrogate (possible in JSON variables) has no UTF-8 form: the URL would say U+FFFD
+    for (const text of ['a\uD800', '\uDC00b', 'x\uDBFF']) {
+      const error = refusal(() => planFromInput({ watermark: { text } }));
+      expect([error.code, error.details]).toEqual([ErrorCode.BadUserInput, { field: 'watermark' }]);
+    }
+    // a whole astral character is fine, and so is decomposed text (stored composed)
+    const astral = planFromInput({ watermark: { text: '📷 Tessera' } });
+    expect(planOf(printPlan(astral)).watermark).toEqual(astral.watermark);
+    expect(planFromInput({ watermark: { text: 'Cafe\u0301' } }).watermark?.text).toBe('Caf\u00e9');
+  });
+});
+
+type Field = Operation['field'];
+
+/**
+ * One case per operation of the table: a URL that uses it, the plan value it gives, the canonical
+ * string, and a value it refuses. An operation added to the table without a case here fails.
+ */
+const CASES: Readonly<Record<Field, { ops: string; value: unknown; printed: string; bad: string }>> = {
+  crop: { ops: 'c_10,20,300,200', value: { x: 10, y: 20, width: 300, height: 200 }, printed: 'c_10,20,300,200', bad: 'c_10,20,0,200' },
+  width: { ops: 'w_300', value: 300, printed: 'w_300', bad: 'w_8193' },
+  height: { ops: 'h_0200', value: 200, printed: 'h_200', bad: 'h_0' },
+  fit: { ops: 'f_inside-h_100-w_200', value: 'inside', printed: 'w_200-h_100-f_inside', bad: 'f_scale' },
+  gravity: { ops: 'w_200-h_100-g_ne', value: 'ne', printed: 'w_200-h_100-f_cover-g_ne', bad: 'g_up' },
+  background: { ops: 'b_F80', value: 'ff8800', printed: 'b_ff8800', bad: 'b_ff88' },
+  rotate: { ops: 'r_270', value: 270, printed: 'r_270', bad: 'r_360' },
+  flip: { ops: 'flip', value: true, printed: 'flip', bad: 'flip_1' },
+  flop: { ops: 'flop', value: true, printed: 'flop', bad: 'flop_' },
+  blur: { ops: 'blur_2.50', value: 2.5, printed: 'blur_2.5', bad: 'blur_1001' },
+  sharpen: { ops: 'sharpen_0.75', value: 0.75, printed: 'sharpen_0.75', bad: 'sharpen_0.2' },
+  grayscale: { ops: 'bw', value: true, printed: 'bw', bad: 'bw_1' },
+  dpr: { ops: 'dpr_1.5-w_200', value: 1.5, printed: 'w_300', bad: 'dpr_0.5' },
+  quality: { ops: 'q_70', value: 70, printed: 'q_70', bad: 'q_101' },
+  format: { ops: 'fmt_jpeg', value: 'jpg', printed: 'fmt_jpg', bad: 'fmt_tiff' },
+  watermark: { ops: `wm_${b64('© Tessera')},nw`, value: { text: '© Tessera', position: 'nw' }, printed: `wm_${b64('© Tessera')},nw`, bad: `wm_${b64('x')},top` },
+};
+
+describe('every operation of the table', () => {
+  it('has a case here, and no case names an operation the table lacks', () => {
+    expect(Object.keys(CASES).sort()).toEqual(OPERATIONS.map((op) => op.field).sort());
+  });
+
+  it.each(OPERATIONS.map((op) => [op.field, op as OperationDef] as const))('%s parses, prints canonically and refuses out of range', (field, op) => {
+    const c = CASES[field];
+    const plan = planOf(c.ops);
+    expect(plan[field]).toEqual(c.value);
+    expect(printPlan(plan)).toBe(c.printed);
+    expect(printPlan(planOf(c.printed))).toBe(c.printed);
+    // the token is the table's (dpr is folded into the sides instead)
+    const token = op.flag ? op.token : `${op.token}_${op.print(c.value as never)}`;
+    if (field !== 'dpr') expect(c.printed.split('-')).toContain(token);
+    // typed input takes the same value to the same plan
+    expect(planFromInput({ [field]: c.value })).toEqual({ [field]: c.value });
+    const error = refusal(() => parseOps(c.bad));
+    expect(error.code).toBe(ErrorCode.BadUserInput);
+    expect(error.details).toEqual({ token: c.bad });
+    expect(error.message).toContain(`"${c.bad}"`);
+  });
 });
 
 describe('URL grammar: refusals name the offending token', () => {
@@ -166,9 +232,47 @@ describe('URL grammar: refusals name the offending token', () => {
   });
 
   it('refuses empty tokens and empty ops', () => {
-    for (const ops of ['', 'w_300--h_200', '-w_300', 'w_300-']) {
-      expect(refusal(() => parseOps(ops)).code).toBe(ErrorCode.BadUserInput);
+    const empty = refusal(() => parseOps(''));
+    expect([empty.code, empty.details?.token]).toEqual([ErrorCode.BadUserInput, '']);
+    expect(empty.message).toMatch(/empty/);
+    for (const ops of ['--', '-', 'w_300--h_200', '-w_300', 'w_300-']) {
+      const error = refusal(() => parseOps(ops));
+      expect(error.code).toBe(ErrorCode.BadUserInput);
+      expect(error.details).toEqual({ token: ops });
+      expect(error.message).toContain(`"${ops}"`);
     }
+  });
+
+  it('refuses each bad input of the contract, naming its token', () => {
+    const fiveHundred = Array.from({ length: 500 }, (_, i) => `w_${i + 1}`).join('-');
+    const bad: [string, string][] = [
+      ['w_0', 'w_0'],
+      ['w_-5', 'w_-5'],
+      ['w_99999', 'w_99999'],
+      ['q_500', 'q_500'],
+      ['fmt_bmp', 'fmt_bmp'],
+      ['r_45', 'r_45'],
+      ['nonsense_1', 'nonsense_1'],
+      ['w_10-w_20', 'w_20'],
+      [fiveHundred, 'w_25'], // the first operation over the cap of 24
+      [Array(500).fill('bw').join('-'), 'bw'],
+      ['w_300-wm_not*base64', 'wm_not*base64'],
+      ['w_300-wm_' + Buffer.from([0xc3, 0x28]).toString('base64url'), 'wm_' + Buffer.from([0xc3, 0x28]).toString('base64url')], // not UTF-8
+      ['preset_x-w_10', 'preset_x-w_10'],
+      ['--', '--'],
+    ];
+    for (const [ops, token] of bad) {
+      const error = refusal(() => parseOps(ops));
+      expect({ ops: ops.slice(0, 30), code: error.code, details: error.details }).toEqual({ ops: ops.slice(0, 30), code: ErrorCode.BadUserInput, details: { token } });
+      expect(error.message).toContain(`"${token}"`);
+    }
+  });
+
+  it('names the token that runs past the length limit', () => {
+    const long = `w_300-h_200-c_${'1'.repeat(2000)},1,1,1`;
+    const error = refusal(() => parseOps(long));
+    expect(error.message).toContain('longer than 1024 characters');
+    expect(error.details?.token).toBe(`c_${'1'.repeat(38)}`);
   });
 
   it('caps the number of operations', () => {
@@ -176,6 +280,7 @@ describe('URL grammar: refusals name the offending token', () => {
     expect(() => parseOps(ops)).not.toThrow();
     const error = refusal(() => parseOps(ops, { maxOperations: 12 }));
     expect(error.message).toContain('at most 12 operations');
+    expect(error.message).toContain('"bw"');
     expect(error.details?.token).toBe('bw');
   });
 
@@ -323,7 +428,7 @@ describe('properties', () => {
           expect(typeof (error as DomainError).details?.token).toBe('string');
         }
       }),
-      { numRuns: 5000 },
+      { numRuns: 2000 },
     );
   });
 
@@ -338,7 +443,155 @@ describe('properties', () => {
           expect(error).toBeInstanceOf(DomainError);
         }
       }),
-      { numRuns: 3000 },
+      { numRuns: 2000 },
+    );
+  });
+});
+
+// ---- properties of plans built from the table's domains ---------------------------------------
+
+const enumValues = (field: Field): readonly (string | number)[] => {
+  const shape = BY_FIELD.get(field)!.graphql;
+  if (shape.kind !== 'enum') throw new Error(`${field} is not an enum`);
+  return shape.values;
+};
+/** Any number in [min, max] (the table keeps two decimals). */
+const real = (min: number, max: number) => fc.double({ min, max, noNaN: true });
+const side = fc.oneof(fc.integer({ min: 1, max: 2048 }), fc.integer({ min: 1, max: 8192 }));
+const hexColour = fc
+  .tuple(fc.constantFrom(3, 6, 8), fc.boolean(), fc.array(fc.constantFrom(...'0123456789abcdefABCDEF'), { minLength: 8, maxLength: 8 }))
+  .map(([length, hash, digits]) => `${hash ? '#' : ''}${digits.slice(0, length).join('')}`);
+const watermarkText = fc
+  .string({ unit: 'grapheme', minLength: 1, maxLength: 30 })
+  .map((t) => (t.length % 2 === 0 ? t.normalize('NFD') : t))
+  .filter((t) => !/\p{Cc}/u.test(t) && [...t.normalize('NFC')].length <= 100);
+
+/** Raw values for each field, as a caller might send them; the table's `check` makes them plan values. */
+const RAW: { readonly [K in Field]: fc.Arbitrary<unknown> } = {
+  crop: fc.record({ x: fc.nat(1_000_000), y: fc.nat(1_000_000), width: fc.integer({ min: 1, max: 1_000_000 }), height: fc.integer({ min: 1, max: 1_000_000 }) }),
+  width: side,
+  height: side,
+  fit: fc.constantFrom(...enumValues('fit')),
+  gravity: fc.constantFrom(...enumValues('gravity')),
+  background: hexColour,
+  rotate: fc.constantFrom(0, ...ROTATIONS),
+  flip: fc.boolean(),
+  flop: fc.boolean(),
+  blur: real(0.3, 1000),
+  sharpen: real(0.3, 10),
+  grayscale: fc.boolean(),
+  dpr: fc.oneof(fc.constantFrom(1, 1.5, 2, 3), real(1, 4)),
+  quality: fc.oneof(fc.integer({ min: 1, max: 100 }), fc.constant('auto')),
+  format: fc.constantFrom(...enumValues('format')),
+  watermark: fc.record({ text: watermarkText, position: fc.constantFrom(...CORNERS) }, { requiredKeys: ['text'] }),
+};
+
+const LIMITS = { maxOutputDimension: 8192, maxOperations: 24 };
+
+/** `dpr` times each side within the output limit, as the grammar requires. */
+const folds = (p: TransformPlan): boolean =>
+  [p.width, p.height].every((s) => s === undefined || Math.round(s * (p.dpr ?? 1)) <= LIMITS.maxOutputDimension);
+
+/** Any valid plan: every field present or not, each value what the table's check gives. */
+const arbPlan: fc.Arbitrary<TransformPlan> = fc
+  .record(
+    Object.fromEntries(OPERATIONS.map((op) => [op.field, RAW[op.field].map((v) => (op as OperationDef).check(v, LIMITS))])) as Record<Field, fc.Arbitrary<unknown>>,
+    { requiredKeys: [] },
+  )
+  .map((p) => p as TransformPlan)
+  .filter(folds);
+
+/** The same transform written differently: defaults spelled out, dpr unfolded, fit and gravity where they cannot matter. */
+function rewritten(p: TransformPlan, extra: { halve: boolean; gravity: boolean; defaults: boolean }): TransformPlan {
+  const q: Record<string, unknown> = { ...canonicalPlan(p) };
+  if (extra.defaults) Object.assign(q, { rotate: q.rotate ?? 0, quality: q.quality ?? 'auto', flip: q.flip ?? false, flop: q.flop ?? false, grayscale: q.grayscale ?? false });
+  const w = q.width as number | undefined;
+  const h = q.height as number | undefined;
+  if (extra.halve && (w !== undefined || h !== undefined) && (w ?? 2) % 2 === 0 && (h ?? 2) % 2 === 0) {
+    Object.assign(q, { dpr: 2, ...(w !== undefined ? { width: w / 2 } : {}), ...(h !== undefined ? { height: h / 2 } : {}) });
+  }
+  if (extra.gravity && q.gravity === undefined) q.gravity = q.fit === 'cover' ? 'center' : 'attention';
+  if (w === undefined || h === undefined) q.fit ??= 'fill';
+  return q as TransformPlan;
+}
+
+describe('properties of plans from the table', () => {
+  const at = (s: string) => (s === '' ? {} : planOf(s));
+
+  it('the printed string parses back to the same canonical plan (canonical is a fixed point)', () => {
+    fc.assert(
+      fc.property(arbPlan, (p) => {
+        const printed = printPlan(p);
+        expect(printPlan(at(printed))).toBe(printed);
+        expect(canonicalPlan(at(printed))).toEqual(canonicalPlan(p));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('canonicalPlan is idempotent and keeps the printed string', () => {
+    fc.assert(
+      fc.property(arbPlan, (p) => {
+        const c = canonicalPlan(p);
+        expect(canonicalPlan(c)).toEqual(c);
+        expect(printPlan(c)).toBe(printPlan(p));
+        // table order, no defaults
+        const order = OPERATIONS.map((op) => op.field as string);
+        const keys = Object.keys(c);
+        expect(keys).toEqual([...keys].sort((a, b) => order.indexOf(a) - order.indexOf(b)));
+        for (const op of OPERATIONS as readonly OperationDef[]) if (op.default !== undefined) expect(c[op.field]).not.toEqual(op.default);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('equal canonical plans print equal strings, different ones different strings', () => {
+    fc.assert(
+      fc.property(arbPlan, arbPlan, (a, b) => {
+        const same = isDeepStrictEqual(canonicalPlan(a), canonicalPlan(b));
+        expect(printPlan(a) === printPlan(b)).toBe(same);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('one transform written in different ways prints one string', () => {
+    const ways = fc.record({ halve: fc.boolean(), gravity: fc.boolean(), defaults: fc.boolean() });
+    fc.assert(
+      fc.property(arbPlan, ways, (p, extra) => {
+        const q = rewritten(p, extra);
+        expect(canonicalPlan(q)).toEqual(canonicalPlan(p));
+        expect(printPlan(q)).toBe(printPlan(p));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('a plan differing in one value that matters prints a different string', () => {
+    fc.assert(
+      fc.property(arbPlan, fc.constantFrom(...OPERATIONS.map((op) => op.field)), fc.nat(), (p, field, seed) => {
+        const op = BY_FIELD.get(field)!;
+        const other = fc.sample(RAW[field].map((v) => op.check(v, LIMITS)), { numRuns: 1, seed })[0];
+        const q = { ...p, [field]: other } as TransformPlan;
+        fc.pre(folds(q));
+        const same = isDeepStrictEqual(canonicalPlan(p), canonicalPlan(q));
+        expect(printPlan(p) === printPlan(q)).toBe(same);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('typed input of a canonical plan gives that plan back', () => {
+    fc.assert(
+      fc.property(arbPlan, (p) => {
+        const c = canonicalPlan(p);
+        const input = planFromInput(c);
+        expect(input).toEqual(c);
+        expect(canonicalPlan(input)).toEqual(c);
+        // and so does its GraphQL face, quality auto being null
+        expect(canonicalPlan(planFromInput({ ...planToOutput(c), quality: c.quality ?? null }))).toEqual(c);
+      }),
+      { numRuns: 2000 },
     );
   });
 });
