@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { extensionOf, formatFromExtension, mimeOf, negotiateFormat, OUTPUT_FORMATS } from '../../src/transforms/index.js';
+import { extensionOf, formatFromExtension, mimeOf, naturalFormat, negotiateFormat, OUTPUT_FORMATS } from '../../src/transforms/index.js';
 
 /** Accept headers browsers send for <img> requests. */
 const ACCEPT = {
@@ -38,6 +38,18 @@ describe('fmt_auto negotiation', () => {
     expect(negotiateFormat('image/*;q=1, */*', logo)).toBe('png');
   });
 
+  it('an old browser that names WebP only gets WebP, with or without alpha', () => {
+    expect(negotiateFormat(ACCEPT.firefox2020, logo)).toBe('webp');
+    expect(negotiateFormat(ACCEPT.firefox2020, animation)).toBe('webp');
+  });
+
+  it('takes q=0 as a refusal', () => {
+    expect(negotiateFormat('image/avif;q=0', photo)).toBe('jpg');
+    expect(negotiateFormat('image/avif;q=0', logo)).toBe('png');
+    expect(negotiateFormat('image/avif;q=0,image/webp;q=0.1', photo)).toBe('webp');
+    expect(negotiateFormat('image/webp;q=0,*/*', animation)).toBe('gif');
+  });
+
   it('reads q-values, case and spacing', () => {
     expect(negotiateFormat('image/avif;q=0, image/webp', photo)).toBe('webp');
     expect(negotiateFormat('image/avif; q=0.0,image/webp;q=0', photo)).toBe('jpg');
@@ -49,7 +61,9 @@ describe('fmt_auto negotiation', () => {
   it('keeps animations animated: WebP when accepted, else GIF', () => {
     expect(negotiateFormat(ACCEPT.chromium, animation)).toBe('webp');
     expect(negotiateFormat(ACCEPT.safari17, animation)).toBe('webp');
+    expect(negotiateFormat(ACCEPT.firefox, animation)).toBe('webp');
     expect(negotiateFormat(ACCEPT.safari14, animation)).toBe('gif');
+    expect(negotiateFormat(undefined, animation)).toBe('gif');
     expect(negotiateFormat(ACCEPT.curl, animation)).toBe('gif');
   });
 });
@@ -69,5 +83,17 @@ describe('extensions and media types', () => {
     expect(formatFromExtension('jpeg')).toBe('jpg');
     expect(formatFromExtension('JPG')).toBe('jpg');
     for (const ext of ['bmp', 'tiff', 'svg', '', 'jpgx', 'auto', 'constructor']) expect(formatFromExtension(ext)).toBeUndefined();
+  });
+});
+
+describe('natural format of an original', () => {
+  it('keeps an output format, and gives JPEG or PNG (alpha) for the others', () => {
+    const of = (format: string, hasAlpha = false, animated = false) => naturalFormat({ format, hasAlpha, animated });
+    expect(of('jpeg')).toBe('jpg');
+    for (const format of ['png', 'webp', 'avif', 'gif'] as const) expect(of(format)).toBe(format);
+    expect(of('gif', true, true)).toBe('gif');
+    expect(of('heif')).toBe('jpg');
+    expect(of('heif', true)).toBe('png');
+    expect(of('tiff', true)).toBe('png');
   });
 });
