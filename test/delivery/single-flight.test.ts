@@ -11,6 +11,7 @@ import type { AssetView } from '../ingestion/ingest-client.js';
 import {
   ACCEPT,
   dataOf,
+  expectProblem,
   fetchImage,
   imageInfo,
   rendersOf,
@@ -126,5 +127,42 @@ describeWith(['redis', 's3'], 'single flight across two nodes', () => {
     expect(objects).toEqual([rows[0]!.storage_key]);
     expect(sha256(await t.tessera.store.readBuffer(objects[0]!))).toBe(hash);
     for (const node of [url, second.here(url)]) expect((await fetchImage(node)).headers.get('x-cache')).toBe('memory');
+  });
+});
+
+describeWith([], 'renders beyond the bound', () => {
+  let t: TestTessera;
+  let photo: AssetView;
+
+  beforeAll(async () => {
+    // One render at a time, and no waiting for a slot.
+    t = await startTestTessera({ env: { MAX_CONCURRENT_RENDERS: '1', RENDER_QUEUE_WAIT_MS: '0' } });
+    photo = await upload(t, 'picosdeeuropa_by_Aitzol_Berasategi.jpg');
+    await settle(t);
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('are refused with 503 and Retry-After, render nothing, and succeed when retried', async () => {
+    const urls = await Promise.all([500, 510, 520, 530, 540, 550, 560, 570].map((width) => urlOf(t, photo.id, { transform: { width } })));
+    const before = rendersOf(t.tessera);
+    const answers = await Promise.all(urls.map((url) => fetchImage(url)));
+    const refused = answers.flatMap((a, i) => (a.status === 503 ? [i] : []));
+    expect(refused.length).toBeGreaterThan(0);
+    expect(answers.filter((a) => a.status === 200).length).toBeGreaterThan(0);
+    expect(answers.every((a) => a.status === 200 || a.status === 503)).toBe(true);
+    for (const i of refused) {
+      const problem = expectProblem(answers[i]!, 503, 'SERVICE_UNAVAILABLE');
+      expect(problem.detail).toMatch(/retry/i);
+      expect(Number(answers[i]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+    expect(rendersOf(t.tessera) - before).toBe(urls.length - refused.length);
+    for (const i of refused) {
+      const again = await fetchImage(urls[i]!);
+      expect([urls[i], again.status, again.headers.get('x-cache')]).toEqual([urls[i], 200, 'render']);
+    }
+    expect(rendersOf(t.tessera) - before).toBe(urls.length);
+    expect((await variantRows(t, photo.id)).filter((r) => /^w_5[0-7]0-fmt_jpg$/.test(r.canonical))).toHaveLength(urls.length);
   });
 });
