@@ -28,7 +28,11 @@ import {
 
 const SECRET = 'purge-webhook-secret-for-tests';
 const rocket: FilePart = { bytes: fixture('rocket.jpg'), filename: 'rocket.jpg', type: 'image/jpeg' };
-const hubble: FilePart = { bytes: fixture('hubble_deep_field.jpg'), filename: 'hubble.jpg', type: 'image/jpeg' };
+const hubble: FilePart = {
+  bytes: fixture('hubble_deep_field.jpg'),
+  filename: 'hubble.jpg',
+  type: 'image/jpeg',
+};
 const chelsea: FilePart = { bytes: fixture('chelsea.png'), filename: 'chelsea.png', type: 'image/png' };
 
 interface Notice {
@@ -51,11 +55,18 @@ function lifecycle(storage: 'local' | 's3'): void {
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         const signature = req.headers['x-tessera-signature'];
-        notices.push({ body, signature: typeof signature === 'string' ? signature : undefined, json: JSON.parse(body) as Notice['json'] });
+        notices.push({
+          body,
+          signature: typeof signature === 'string' ? signature : undefined,
+          json: JSON.parse(body) as Notice['json'],
+        });
         res.writeHead(204).end();
       });
     });
-    t = await startTestTessera({ storage, env: { PURGE_WEBHOOK_URL: `${webhook.origin}/purge`, PURGE_WEBHOOK_SECRET: SECRET } });
+    t = await startTestTessera({
+      storage,
+      env: { PURGE_WEBHOOK_URL: `${webhook.origin}/purge`, PURGE_WEBHOOK_SECRET: SECRET },
+    });
   }, 120_000);
   afterAll(async () => {
     await t?.close();
@@ -70,7 +81,9 @@ function lifecycle(storage: 'local' | 's3'): void {
 
   const prefixesOf = (assetId: string) => {
     const { organization, tenant, space } = t.boot;
-    return ['pub', 'priv'].map((kind) => `${t.baseUrl}/v1/${kind}/${organization}/${tenant}/${space}/img/${assetId}/`);
+    return ['pub', 'priv'].map(
+      (kind) => `${t.baseUrl}/v1/${kind}/${organization}/${tenant}/${space}/img/${assetId}/`,
+    );
   };
 
   const expectSigned = (notice: Notice) => {
@@ -110,15 +123,26 @@ function lifecycle(storage: 'local' | 's3'): void {
       [{ folder: 'a/../etc' }, 'folder'],
     ] as const) {
       const refused = await t.gql(UPDATE, { id: asset.id, input });
-      expect({ input, codes: codes(refused), field: (refused.errors?.[0]?.extensions?.details as { field?: string } | undefined)?.field }).toEqual({
+      expect({
+        input,
+        codes: codes(refused),
+        field: (refused.errors?.[0]?.extensions?.details as { field?: string } | undefined)?.field,
+      }).toEqual({
         input,
         codes: ['BAD_USER_INPUT'],
         field,
       });
     }
     // Nothing of the refused changes was kept; null clears the focal point.
-    const cleared = await t.gql<{ updateAsset: AssetView }>(UPDATE, { id: asset.id, input: { focalPoint: null } });
-    expect(cleared.data?.updateAsset).toMatchObject({ focalPoint: null, tags: ['summer', 'beach', 'été'], folder: 'Trips/2024' });
+    const cleared = await t.gql<{ updateAsset: AssetView }>(UPDATE, {
+      id: asset.id,
+      input: { focalPoint: null },
+    });
+    expect(cleared.data?.updateAsset).toMatchObject({
+      focalPoint: null,
+      tags: ['summer', 'beach', 'été'],
+      folder: 'Trips/2024',
+    });
   });
 
   it('replaces the file: version 2, new hash and dimensions, the old original removed, purge notice sent', async () => {
@@ -169,11 +193,17 @@ function lifecycle(storage: 'local' | 's3'): void {
   it('refuses to replace with a file that is not an image, keeping the current version and original', async () => {
     const asset = await upload({ ...rocket, bytes: fixture('retina.jpg'), filename: 'retina.jpg' });
     const before = await holdings(t);
-    const res = await replaceAsset(t, asset.id, { bytes: textFile(), filename: 'retina.jpg', type: 'image/jpeg' });
+    const res = await replaceAsset(t, asset.id, {
+      bytes: textFile(),
+      filename: 'retina.jpg',
+      type: 'image/jpeg',
+    });
     expect(codes(res)).toEqual(['UNSUPPORTED_MEDIA_TYPE']);
     await settle(t);
     expect(await holdings(t)).toEqual(before);
-    const now = await t.gql<{ asset: AssetView }>(`query($id: ID!) { asset(id: $id) { version sha256 } }`, { id: asset.id });
+    const now = await t.gql<{ asset: AssetView }>(`query($id: ID!) { asset(id: $id) { version sha256 } }`, {
+      id: asset.id,
+    });
     expect(now.data?.asset).toEqual({ version: 1, sha256: asset.sha256 });
   });
 
@@ -184,7 +214,9 @@ function lifecycle(storage: 'local' | 's3'): void {
     await settle(t);
     expect((await variantsOf(t, asset.id)).objects.length).toBeGreaterThan(0);
 
-    const res = await t.gql<{ deleteAsset: boolean }>(`mutation($id: ID!) { deleteAsset(id: $id) }`, { id: asset.id });
+    const res = await t.gql<{ deleteAsset: boolean }>(`mutation($id: ID!) { deleteAsset(id: $id) }`, {
+      id: asset.id,
+    });
     expect(res.data?.deleteAsset).toBe(true);
     const gone = await t.gql(`query($id: ID!) { asset(id: $id) { id } }`, { id: asset.id });
     expect(codes(gone)).toEqual(['NOT_FOUND']);
@@ -193,7 +225,9 @@ function lifecycle(storage: 'local' | 's3'): void {
       { s: t.boot.spaceId },
     );
     expect(listed.data?.assets.edges.map((e) => e.node.id)).not.toContain(asset.id);
-    expect(codes(await t.gql(`mutation($id: ID!) { deleteAsset(id: $id) }`, { id: asset.id }))).toEqual(['NOT_FOUND']);
+    expect(codes(await t.gql(`mutation($id: ID!) { deleteAsset(id: $id) }`, { id: asset.id }))).toEqual([
+      'NOT_FOUND',
+    ]);
 
     await settle(t);
     const after = await holdings(t);
@@ -204,7 +238,12 @@ function lifecycle(storage: 'local' | 's3'): void {
     const notice = notices.find((n) => n.json.event === 'asset.deleted' && n.json.assetId === asset.id);
     expect(notice).toBeDefined();
     expectSigned(notice!);
-    expect(notice!.json).toEqual({ event: 'asset.deleted', assetId: asset.id, spaceId: t.boot.spaceId, urlPrefixes: prefixesOf(asset.id) });
+    expect(notice!.json).toEqual({
+      event: 'asset.deleted',
+      assetId: asset.id,
+      spaceId: t.boot.spaceId,
+      urlPrefixes: prefixesOf(asset.id),
+    });
 
     const again = await upload(hubble);
     expect(again.id).not.toBe(asset.id);

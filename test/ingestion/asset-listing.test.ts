@@ -20,7 +20,15 @@ interface Row {
 }
 
 interface Page {
-  assets: { edges: { cursor: string; node: Row }[]; pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null } };
+  assets: {
+    edges: { cursor: string; node: Row }[];
+    pageInfo: {
+      hasNextPage: boolean;
+      hasPreviousPage: boolean;
+      startCursor: string | null;
+      endCursor: string | null;
+    };
+  };
 }
 
 type Field = 'CREATED_AT' | 'UPDATED_AT' | 'FILENAME' | 'BYTES';
@@ -59,7 +67,8 @@ function expectedOrder(rows: readonly Row[], field: Field, direction: Direction)
     .sort((a, b) => {
       const ka = keyOf[field](a);
       const kb = keyOf[field](b);
-      const byKey = typeof ka === 'number' && typeof kb === 'number' ? ka - kb : compareText(String(ka), String(kb));
+      const byKey =
+        typeof ka === 'number' && typeof kb === 'number' ? ka - kb : compareText(String(ka), String(kb));
       return sign * (byKey !== 0 ? byKey : compareText(a.id, b.id));
     })
     .map((row) => row.id);
@@ -70,7 +79,8 @@ describe('ingestion: listing assets', () => {
   let spaceId: string;
   let rows: Row[];
 
-  const list = (variables: Record<string, unknown>): Promise<GraphQLResponse<Page>> => t.gql<Page>(QUERY, { spaceId, ...variables });
+  const list = (variables: Record<string, unknown>): Promise<GraphQLResponse<Page>> =>
+    t.gql<Page>(QUERY, { spaceId, ...variables });
 
   /** Walks every page; checks page sizes and page info on the way. */
   async function walk(variables: Record<string, unknown>, first: number): Promise<string[]> {
@@ -99,9 +109,15 @@ describe('ingestion: listing assets', () => {
     for (let i = 0; i < COUNT; i += 1) {
       const resized = photo.clone().resize({ width: 60 + i * 4 });
       const format = FORMATS[i % 5]!;
-      const bytes = await (format === 'png' ? resized.png() : format === 'webp' ? resized.webp() : resized.jpeg()).toBuffer();
+      const bytes = await (
+        format === 'png' ? resized.png() : format === 'webp' ? resized.webp() : resized.jpeg()
+      ).toBuffer();
       const tags = [...(i % 2 === 0 ? ['even'] : []), ...(i % 3 === 0 ? ['three'] : [])];
-      const res = await uploadAsset(t, { bytes, filename: filenameOf(i), type: `image/${format}` }, { spaceId, tags, folder: FOLDERS[Math.floor(i / 5)]! });
+      const res = await uploadAsset(
+        t,
+        { bytes, filename: filenameOf(i), type: `image/${format}` },
+        { spaceId, tags, folder: FOLDERS[Math.floor(i / 5)]! },
+      );
       if (!res.data) throw new Error(JSON.stringify(res.errors));
       rows.push(res.data.uploadAsset);
     }
@@ -132,10 +148,13 @@ describe('ingestion: listing assets', () => {
     ['FILENAME', 'DESC'],
     ['BYTES', 'ASC'],
     ['BYTES', 'DESC'],
-  ] as [Field, Direction][])('pages through all of them ordered by %s %s, 7 at a time, each exactly once', async (field, direction) => {
-    const ids = await walk({ orderBy: { field, direction } }, 7);
-    expect(ids).toEqual(expectedOrder(rows, field, direction));
-  });
+  ] as [Field, Direction][])(
+    'pages through all of them ordered by %s %s, 7 at a time, each exactly once',
+    async (field, direction) => {
+      const ids = await walk({ orderBy: { field, direction } }, 7);
+      expect(ids).toEqual(expectedOrder(rows, field, direction));
+    },
+  );
 
   it('keeps cursors stable: the same cursor gives the same page, and a new upload does not shift the pages after it', async () => {
     const first = await list({ first: 5, orderBy: { field: 'CREATED_AT', direction: 'ASC' } });
@@ -143,20 +162,28 @@ describe('ingestion: listing assets', () => {
     const a = await list({ first: 5, after: cursor, orderBy: { field: 'CREATED_AT', direction: 'ASC' } });
     const newcomer = await uploadAsset(
       t,
-      { bytes: await sharp(fixture('rocket.jpg')).resize({ width: 300 }).jpeg().toBuffer(), filename: 'newcomer.jpg', type: 'image/jpeg' },
+      {
+        bytes: await sharp(fixture('rocket.jpg')).resize({ width: 300 }).jpeg().toBuffer(),
+        filename: 'newcomer.jpg',
+        type: 'image/jpeg',
+      },
       { spaceId },
     );
     const b = await list({ first: 5, after: cursor, orderBy: { field: 'CREATED_AT', direction: 'ASC' } });
     expect(b.data?.assets.edges.map((e) => e.node.id)).toEqual(a.data?.assets.edges.map((e) => e.node.id));
-    expect(a.data?.assets.edges.map((e) => e.node.id)).toEqual(expectedOrder(rows, 'CREATED_AT', 'ASC').slice(5, 10));
+    expect(a.data?.assets.edges.map((e) => e.node.id)).toEqual(
+      expectedOrder(rows, 'CREATED_AT', 'ASC').slice(5, 10),
+    );
     // Newest first, the newcomer leads; the page after the old first cursor is unchanged.
     const newest = await list({ first: 1 });
     expect(newest.data?.assets.edges[0]?.node.id).toBe(newcomer.data!.uploadAsset.id);
     await t.gql(`mutation($id: ID!) { deleteAsset(id: $id) }`, { id: newcomer.data!.uploadAsset.id });
   });
 
-  const idsWhere = (predicate: (row: Row, index: number) => boolean) => expectedOrder(rows.filter(predicate), 'FILENAME', 'ASC');
-  const filtered = async (filter: Record<string, unknown>) => walk({ filter, orderBy: { field: 'FILENAME', direction: 'ASC' } }, 10);
+  const idsWhere = (predicate: (row: Row, index: number) => boolean) =>
+    expectedOrder(rows.filter(predicate), 'FILENAME', 'ASC');
+  const filtered = async (filter: Record<string, unknown>) =>
+    walk({ filter, orderBy: { field: 'FILENAME', direction: 'ASC' } }, 10);
 
   it('filters by tags: every given tag must be there, compared as stored (lowercase)', async () => {
     expect(await filtered({ tags: ['even'] })).toEqual(idsWhere((_r, i) => i % 2 === 0));
@@ -166,8 +193,12 @@ describe('ingestion: listing assets', () => {
 
   it('filters by folder, exactly or with its subfolders (and not a folder that merely starts the same)', async () => {
     expect(await filtered({ folder: 'trips' })).toEqual(idsWhere((r) => r.folder === 'trips'));
-    expect(await filtered({ folder: '/trips/', includeSubfolders: true })).toEqual(idsWhere((r) => r.folder === 'trips' || r.folder.startsWith('trips/')));
-    expect(await filtered({ folder: 'trips/2024', includeSubfolders: true })).toEqual(idsWhere((r) => r.folder.startsWith('trips/2024')));
+    expect(await filtered({ folder: '/trips/', includeSubfolders: true })).toEqual(
+      idsWhere((r) => r.folder === 'trips' || r.folder.startsWith('trips/')),
+    );
+    expect(await filtered({ folder: 'trips/2024', includeSubfolders: true })).toEqual(
+      idsWhere((r) => r.folder.startsWith('trips/2024')),
+    );
     expect(await filtered({ folder: '' })).toEqual(idsWhere((r) => r.folder === ''));
     expect(await filtered({ folder: '', includeSubfolders: true })).toEqual(idsWhere(() => true));
     expect((await filtered({ folder: 'trips', includeSubfolders: true })).length).toBe(15);
@@ -175,7 +206,9 @@ describe('ingestion: listing assets', () => {
 
   it('filters by format', async () => {
     expect(await filtered({ formats: ['png'] })).toEqual(idsWhere((r) => r.format === 'png'));
-    expect(await filtered({ formats: ['png', 'webp'] })).toEqual(idsWhere((r) => r.format === 'png' || r.format === 'webp'));
+    expect(await filtered({ formats: ['png', 'webp'] })).toEqual(
+      idsWhere((r) => r.format === 'png' || r.format === 'webp'),
+    );
     expect((await filtered({ formats: ['webp'] })).length).toBe(5);
   });
 
@@ -196,7 +229,9 @@ describe('ingestion: listing assets', () => {
     expect(await filtered({ search: 'photo-1' })).toEqual(idsWhere((r) => r.filename.startsWith('photo-1')));
     expect(await filtered({ search: '%' })).toEqual([rows[6]!.id]);
     expect(await filtered({ search: '_' })).toEqual([rows[6]!.id]);
-    expect(await filtered({ search: 'dup', tags: ['even'] })).toEqual(idsWhere((r, i) => r.filename === 'dup.jpg' && i % 2 === 0));
+    expect(await filtered({ search: 'dup', tags: ['even'] })).toEqual(
+      idsWhere((r, i) => r.filename === 'dup.jpg' && i % 2 === 0),
+    );
   });
 
   const byNameCursor = async (): Promise<string> => {
@@ -206,14 +241,21 @@ describe('ingestion: listing assets', () => {
 
   it('refuses a cursor made for another field with BAD_USER_INPUT, as any cursor it cannot use', async () => {
     const cursor = await byNameCursor();
-    for (const orderBy of [{ field: 'BYTES', direction: 'ASC' }, { field: 'CREATED_AT', direction: 'DESC' }]) {
+    for (const orderBy of [
+      { field: 'BYTES', direction: 'ASC' },
+      { field: 'CREATED_AT', direction: 'DESC' },
+    ]) {
       const res = await list({ first: 3, after: cursor, orderBy });
       expect({ orderBy, codes: codes(res) }).toEqual({ orderBy, codes: ['BAD_USER_INPUT'] });
     }
   });
 
   it('refuses a cursor made for the other direction', async () => {
-    const res = await list({ first: 3, after: await byNameCursor(), orderBy: { field: 'FILENAME', direction: 'DESC' } });
+    const res = await list({
+      first: 3,
+      after: await byNameCursor(),
+      orderBy: { field: 'FILENAME', direction: 'DESC' },
+    });
     expect(codes(res)).toEqual(['BAD_USER_INPUT']);
   });
 
@@ -224,13 +266,19 @@ describe('ingestion: listing assets', () => {
       ['createdAt', 'yesterday', 'x'],
       ['createdAt', '2020-01-01T00:00:00.000Z', 'not-a-row-id'],
       ['createdAt', 12, '0190f3a1-b2c3-7d4e-8f90-a1b2c3d4e5f6'],
-    ].map((parts) => (typeof parts === 'string' ? parts : Buffer.from(JSON.stringify(parts)).toString('base64url')));
+    ].map((parts) =>
+      typeof parts === 'string' ? parts : Buffer.from(JSON.stringify(parts)).toString('base64url'),
+    );
     for (const after of forged) {
       const res = await list({ first: 3, after, orderBy: { field: 'CREATED_AT', direction: 'ASC' } });
       expect({ after, codes: codes(res) }).toEqual({ after, codes: ['BAD_USER_INPUT'] });
     }
-    const bytes = Buffer.from(JSON.stringify(['bytes', 'many', '0190f3a1-b2c3-7d4e-8f90-a1b2c3d4e5f6'])).toString('base64url');
-    expect(codes(await list({ first: 3, after: bytes, orderBy: { field: 'BYTES', direction: 'ASC' } }))).toEqual(['BAD_USER_INPUT']);
+    const bytes = Buffer.from(
+      JSON.stringify(['bytes', 'many', '0190f3a1-b2c3-7d4e-8f90-a1b2c3d4e5f6']),
+    ).toString('base64url');
+    expect(
+      codes(await list({ first: 3, after: bytes, orderBy: { field: 'BYTES', direction: 'ASC' } })),
+    ).toEqual(['BAD_USER_INPUT']);
   });
 
   it('refuses page sizes outside 1..100', async () => {

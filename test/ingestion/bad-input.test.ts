@@ -44,10 +44,40 @@ interface BadFile {
 }
 
 const badFiles: BadFile[] = [
-  { name: 'an empty file', bytes: emptyFile(), filename: 'empty.jpg', declared: 'image/jpeg', code: 'UNSUPPORTED_MEDIA_TYPE', reason: 'empty', createRefusal: 'BAD_USER_INPUT' },
-  { name: 'a truncated JPEG', bytes: truncatedJpeg(), filename: 'cut.jpg', declared: 'image/jpeg', code: 'UNPROCESSABLE_IMAGE', reason: 'undecodable' },
-  { name: 'a text file renamed .jpg', bytes: textFile(), filename: 'notes.jpg', declared: 'image/jpeg', code: 'UNSUPPORTED_MEDIA_TYPE', reason: 'text' },
-  { name: 'an SVG', bytes: svgFile(), filename: 'logo.svg', declared: 'image/svg+xml', code: 'UNSUPPORTED_MEDIA_TYPE', reason: 'svg', createRefusal: 'UNSUPPORTED_MEDIA_TYPE' },
+  {
+    name: 'an empty file',
+    bytes: emptyFile(),
+    filename: 'empty.jpg',
+    declared: 'image/jpeg',
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    reason: 'empty',
+    createRefusal: 'BAD_USER_INPUT',
+  },
+  {
+    name: 'a truncated JPEG',
+    bytes: truncatedJpeg(),
+    filename: 'cut.jpg',
+    declared: 'image/jpeg',
+    code: 'UNPROCESSABLE_IMAGE',
+    reason: 'undecodable',
+  },
+  {
+    name: 'a text file renamed .jpg',
+    bytes: textFile(),
+    filename: 'notes.jpg',
+    declared: 'image/jpeg',
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    reason: 'text',
+  },
+  {
+    name: 'an SVG',
+    bytes: svgFile(),
+    filename: 'logo.svg',
+    declared: 'image/svg+xml',
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    reason: 'svg',
+    createRefusal: 'UNSUPPORTED_MEDIA_TYPE',
+  },
   {
     name: 'an HTML page',
     bytes: htmlFile(),
@@ -58,16 +88,27 @@ const badFiles: BadFile[] = [
     importRefusal: { code: 'UNSUPPORTED_MEDIA_TYPE', reason: 'content-type' },
     createRefusal: 'UNSUPPORTED_MEDIA_TYPE',
   },
-  { name: 'a 50,000×50,000 PNG bomb', bytes: pngBomb(), filename: 'bomb.png', declared: 'image/png', code: 'LIMIT_EXCEEDED', reason: 'too-many-pixels' },
+  {
+    name: 'a 50,000×50,000 PNG bomb',
+    bytes: pngBomb(),
+    filename: 'bomb.png',
+    declared: 'image/png',
+    code: 'LIMIT_EXCEEDED',
+    reason: 'too-many-pixels',
+  },
 ];
 
-const reasonOf = (res: GraphQLResponse<unknown>): unknown => (res.errors?.[0]?.extensions?.details as { reason?: unknown } | undefined)?.reason;
+const reasonOf = (res: GraphQLResponse<unknown>): unknown =>
+  (res.errors?.[0]?.extensions?.details as { reason?: unknown } | undefined)?.reason;
 
 /** Decodes an S3 POST policy (`Policy` field, base64 JSON). */
 function decodeS3Policy(fields: Record<string, string>): { expiration: string; conditions: unknown[] } {
   const encoded = Object.entries(fields).find(([name]) => name.toLowerCase() === 'policy')?.[1];
   if (encoded === undefined) throw new Error('no Policy field');
-  return JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as { expiration: string; conditions: unknown[] };
+  return JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as {
+    expiration: string;
+    conditions: unknown[];
+  };
 }
 
 /**
@@ -79,7 +120,13 @@ function streamHugeUpload(
   apiKey: string,
   spaceId: string,
   totalBytes: number,
-): Promise<{ status: number; body: string; sentAtAnswer: number; sentSecondLater: number; finishedSending: boolean }> {
+): Promise<{
+  status: number;
+  body: string;
+  sentAtAnswer: number;
+  sentSecondLater: number;
+  finishedSending: boolean;
+}> {
   const boundary = `----tessera${Date.now()}`;
   const operations = JSON.stringify({
     query: 'mutation($input: UploadAssetInput!) { uploadAsset(input: $input) { id } }',
@@ -114,7 +161,13 @@ function streamHugeUpload(
       res.on('error', reject);
       res.on('end', () => {
         setTimeout(() => {
-          resolve({ status: res.statusCode ?? 0, body, sentAtAnswer, sentSecondLater: sent, finishedSending });
+          resolve({
+            status: res.statusCode ?? 0,
+            body,
+            sentAtAnswer,
+            sentSecondLater: sent,
+            finishedSending,
+          });
           req.destroy();
         }, 1000);
       });
@@ -149,7 +202,12 @@ function badInput(storage: 'local' | 's3'): void {
   beforeAll(async () => {
     t = await startTestTessera({
       storage,
-      env: { ...JOBS_OFF, MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES), UPLOAD_URL_SECONDS: String(UPLOAD_URL_SECONDS), IMPORT_ALLOW_NETWORKS: '127.0.0.1/32' },
+      env: {
+        ...JOBS_OFF,
+        MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
+        UPLOAD_URL_SECONDS: String(UPLOAD_URL_SECONDS),
+        IMPORT_ALLOW_NETWORKS: '127.0.0.1/32',
+      },
     });
     small = await sharp(fixture('rocket.jpg')).resize({ width: 320 }).jpeg({ quality: 80 }).toBuffer();
     let closed: () => void = () => undefined;
@@ -158,10 +216,14 @@ function badInput(storage: 'local' | 's3'): void {
       const path = (req.url ?? '/').split('?')[0]!;
       const bad = badFiles.find((f) => path === `/bad/${f.filename}`);
       if (bad) {
-        res.writeHead(200, { 'content-type': bad.declared, 'content-length': String(bad.bytes.length) }).end(bad.bytes);
+        res
+          .writeHead(200, { 'content-type': bad.declared, 'content-length': String(bad.bytes.length) })
+          .end(bad.bytes);
       } else if (path === '/big/rocket.jpg') {
         const photo = fixture('rocket.jpg');
-        res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': String(photo.length) }).end(photo);
+        res
+          .writeHead(200, { 'content-type': 'image/jpeg', 'content-length': String(photo.length) })
+          .end(photo);
       } else if (path === '/endless.jpg') {
         // No Content-Length: only counting can stop it. 50 MB of photograph bytes, if anyone reads them.
         res.writeHead(200, { 'content-type': 'image/jpeg' });
@@ -182,7 +244,11 @@ function badInput(storage: 'local' | 's3'): void {
         res.writeHead(404).end();
       }
     });
-    const created = await createUpload(t, { filename: 'late.jpg', contentType: 'image/jpeg', bytes: small.length });
+    const created = await createUpload(t, {
+      filename: 'late.jpg',
+      contentType: 'image/jpeg',
+      bytes: small.length,
+    });
     expiring = created.data!.createUpload;
   }, 120_000);
   afterAll(async () => {
@@ -197,37 +263,69 @@ function badInput(storage: 'local' | 's3'): void {
     const file = { bytes: bad.bytes, filename: bad.filename, type: bad.declared };
 
     const uploaded = await uploadAsset(t, file);
-    expect({ via: 'uploadAsset', codes: codes(uploaded), reason: reasonOf(uploaded) }).toEqual({ via: 'uploadAsset', codes: [bad.code], reason: bad.reason });
+    expect({ via: 'uploadAsset', codes: codes(uploaded), reason: reasonOf(uploaded) }).toEqual({
+      via: 'uploadAsset',
+      codes: [bad.code],
+      reason: bad.reason,
+    });
     expect(uploaded.data ?? null).toBeNull();
     expect(await holdings(t)).toEqual(before);
 
-    const created = await createUpload(t, { filename: bad.filename, contentType: bad.declared, bytes: bad.bytes.length });
+    const created = await createUpload(t, {
+      filename: bad.filename,
+      contentType: bad.declared,
+      bytes: bad.bytes.length,
+    });
     if (bad.createRefusal !== undefined) {
-      expect({ via: 'createUpload', codes: codes(created) }).toEqual({ via: 'createUpload', codes: [bad.createRefusal] });
+      expect({ via: 'createUpload', codes: codes(created) }).toEqual({
+        via: 'createUpload',
+        codes: [bad.createRefusal],
+      });
     } else {
       const { uploadId, url, fields } = created.data!.createUpload;
       expect((await postForm(url, fields, file)).status).toBeLessThan(300);
       const completed = await completeUpload(t, uploadId);
-      expect({ via: 'completeUpload', codes: codes(completed), reason: reasonOf(completed) }).toEqual({ via: 'completeUpload', codes: [bad.code], reason: bad.reason });
+      expect({ via: 'completeUpload', codes: codes(completed), reason: reasonOf(completed) }).toEqual({
+        via: 'completeUpload',
+        codes: [bad.code],
+        reason: bad.reason,
+      });
       expect(await uploadRow(t, rowId(uploadId))).toMatchObject({ status: 'failed', error_code: bad.code });
     }
     expect(await holdings(t)).toEqual(before);
 
     const imported = await importAsset(t, `${files.origin}/bad/${bad.filename}`);
     const expected = bad.importRefusal ?? { code: bad.code, reason: bad.reason };
-    expect({ via: 'importAsset', codes: codes(imported), reason: reasonOf(imported) }).toEqual({ via: 'importAsset', codes: [expected.code], reason: expected.reason });
+    expect({ via: 'importAsset', codes: codes(imported), reason: reasonOf(imported) }).toEqual({
+      via: 'importAsset',
+      codes: [expected.code],
+      reason: expected.reason,
+    });
     expect(await holdings(t)).toEqual(before);
   });
 
   it('refuses a direct upload whose bytes lie about the declared type (declared image/png, sent JPEG): UNSUPPORTED_MEDIA_TYPE, staged file deleted', async () => {
     const before = await holdings(t);
-    const created = (await createUpload(t, { filename: 'photo.png', contentType: 'image/png', bytes: small.length })).data!.createUpload;
-    expect((await postForm(created.url, created.fields, { bytes: small, filename: 'photo.png', type: 'image/png' })).status).toBeLessThan(300);
+    const created = (
+      await createUpload(t, { filename: 'photo.png', contentType: 'image/png', bytes: small.length })
+    ).data!.createUpload;
+    expect(
+      (
+        await postForm(created.url, created.fields, {
+          bytes: small,
+          filename: 'photo.png',
+          type: 'image/png',
+        })
+      ).status,
+    ).toBeLessThan(300);
     const completed = await completeUpload(t, created.uploadId);
     expect(codes(completed)).toEqual(['UNSUPPORTED_MEDIA_TYPE']);
     expect(completed.errors?.[0]?.message).toMatch(/image\/jpeg.*image\/png/);
     expect(reasonOf(completed)).toBe('type-mismatch');
-    expect(await uploadRow(t, rowId(created.uploadId))).toMatchObject({ status: 'failed', error_code: 'UNSUPPORTED_MEDIA_TYPE' });
+    expect(await uploadRow(t, rowId(created.uploadId))).toMatchObject({
+      status: 'failed',
+      error_code: 'UNSUPPORTED_MEDIA_TYPE',
+    });
     expect(await holdings(t)).toEqual(before);
   });
 
@@ -237,8 +335,15 @@ function badInput(storage: 'local' | 's3'): void {
     expect(photo.length).toBeGreaterThan(MAX_UPLOAD_BYTES);
     // A key the server has not seen yet costs a registry round trip before the resolver runs:
     // by then the whole file has arrived and passed the limit.
-    const fresh = await t.gql<{ createApiKey: { token: string } }>(`mutation { createApiKey(input: { name: "fresh", scopes: [ASSETS_WRITE] }) { token } }`);
-    const early = await uploadAsset(t, { bytes: photo, filename: 'rocket.jpg', type: 'image/jpeg' }, {}, fresh.data!.createApiKey.token);
+    const fresh = await t.gql<{ createApiKey: { token: string } }>(
+      `mutation { createApiKey(input: { name: "fresh", scopes: [ASSETS_WRITE] }) { token } }`,
+    );
+    const early = await uploadAsset(
+      t,
+      { bytes: photo, filename: 'rocket.jpg', type: 'image/jpeg' },
+      {},
+      fresh.data!.createApiKey.token,
+    );
     expect(codes(early)).toEqual(['PAYLOAD_TOO_LARGE']);
     // A key seen before: the resolver is reading when the limit is passed.
     const late = await uploadAsset(t, { bytes: photo, filename: 'rocket.jpg', type: 'image/jpeg' });
@@ -274,15 +379,25 @@ function badInput(storage: 'local' | 's3'): void {
   });
 
   it('refuses a direct upload declared larger than the limit at createUpload (PAYLOAD_TOO_LARGE)', async () => {
-    const res = await createUpload(t, { filename: 'big.jpg', contentType: 'image/jpeg', bytes: MAX_UPLOAD_BYTES + 1 });
+    const res = await createUpload(t, {
+      filename: 'big.jpg',
+      contentType: 'image/jpeg',
+      bytes: MAX_UPLOAD_BYTES + 1,
+    });
     expect(codes(res)).toEqual(['PAYLOAD_TOO_LARGE']);
     expect(res.errors?.[0]?.extensions?.details).toMatchObject({ maxBytes: MAX_UPLOAD_BYTES });
   });
 
   it('refuses a presigned POST larger than its declared size, storing nothing', async () => {
     const before = await holdings(t);
-    const created = (await createUpload(t, { filename: 'photo.jpg', contentType: 'image/jpeg', bytes: small.length - 100 })).data!.createUpload;
-    const post = await postForm(created.url, created.fields, { bytes: small, filename: 'photo.jpg', type: 'image/jpeg' });
+    const created = (
+      await createUpload(t, { filename: 'photo.jpg', contentType: 'image/jpeg', bytes: small.length - 100 })
+    ).data!.createUpload;
+    const post = await postForm(created.url, created.fields, {
+      bytes: small,
+      filename: 'photo.jpg',
+      type: 'image/jpeg',
+    });
     const completed = await completeUpload(t, created.uploadId);
     if (storage === 'local') {
       // Tessera's own form endpoint enforces the size range while the file streams.
@@ -294,7 +409,10 @@ function badInput(storage: 'local' | 's3'): void {
       // The S3 API server of the tests enforces no policy: completeUpload checks the size itself.
       expect(post.status).toBeLessThan(300);
       expect(codes(completed)).toEqual(['PAYLOAD_TOO_LARGE']);
-      expect(await uploadRow(t, rowId(created.uploadId))).toMatchObject({ status: 'failed', error_code: 'PAYLOAD_TOO_LARGE' });
+      expect(await uploadRow(t, rowId(created.uploadId))).toMatchObject({
+        status: 'failed',
+        error_code: 'PAYLOAD_TOO_LARGE',
+      });
     }
     expect(await holdings(t)).toEqual(before);
   });
@@ -315,17 +433,30 @@ function badInput(storage: 'local' | 's3'): void {
   if (storage === 'local') {
     it('refuses an upload form whose Content-Type field differs from the policy with 415, storing nothing', async () => {
       const before = await holdings(t);
-      const created = (await createUpload(t, { filename: 'photo.png', contentType: 'image/png', bytes: small.length })).data!.createUpload;
-      const fields = Object.fromEntries(Object.entries(created.fields).map(([name, value]) => [name, name.toLowerCase() === 'content-type' ? 'image/jpeg' : value]));
+      const created = (
+        await createUpload(t, { filename: 'photo.png', contentType: 'image/png', bytes: small.length })
+      ).data!.createUpload;
+      const fields = Object.fromEntries(
+        Object.entries(created.fields).map(([name, value]) => [
+          name,
+          name.toLowerCase() === 'content-type' ? 'image/jpeg' : value,
+        ]),
+      );
       expect(fields['Content-Type'] ?? fields['content-type']).toBe('image/jpeg');
-      const post = await postForm(created.url, fields, { bytes: small, filename: 'photo.jpg', type: 'image/jpeg' });
+      const post = await postForm(created.url, fields, {
+        bytes: small,
+        filename: 'photo.jpg',
+        type: 'image/jpeg',
+      });
       expect(post.status).toBe(415);
       expect(JSON.parse(post.body)).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
       expect(await holdings(t)).toEqual(before);
     });
   } else {
     it('signs an S3 POST policy for exactly one key, the declared type and size, until expiresAt', async () => {
-      const created = (await createUpload(t, { filename: 'photo.png', contentType: 'image/png', bytes: 4321 })).data!.createUpload;
+      const created = (
+        await createUpload(t, { filename: 'photo.png', contentType: 'image/png', bytes: 4321 })
+      ).data!.createUpload;
       const policy = decodeS3Policy(created.fields);
       expect(new Date(policy.expiration).toISOString()).toBe(new Date(created.expiresAt).toISOString());
       expect(Date.parse(policy.expiration) - Date.now()).toBeLessThanOrEqual(UPLOAD_URL_SECONDS * 1000);
@@ -344,10 +475,23 @@ function badInput(storage: 'local' | 's3'): void {
 
   it('refuses a file that arrived long after its upload expired (a store that does not enforce the policy): BAD_USER_INPUT, deleted', async () => {
     const before = await holdings(t);
-    const created = (await createUpload(t, { filename: 'photo.jpg', contentType: 'image/jpeg', bytes: small.length })).data!.createUpload;
-    expect((await postForm(created.url, created.fields, { bytes: small, filename: 'photo.jpg', type: 'image/jpeg' })).status).toBeLessThan(300);
+    const created = (
+      await createUpload(t, { filename: 'photo.jpg', contentType: 'image/jpeg', bytes: small.length })
+    ).data!.createUpload;
+    expect(
+      (
+        await postForm(created.url, created.fields, {
+          bytes: small,
+          filename: 'photo.jpg',
+          type: 'image/jpeg',
+        })
+      ).status,
+    ).toBeLessThan(300);
     // As if the form had expired an hour before the file was written.
-    await t.tessera.registry.dataSource.query(`UPDATE uploads SET expires_at = now() - interval '1 hour' WHERE id = $1`, [rowId(created.uploadId)]);
+    await t.tessera.registry.dataSource.query(
+      `UPDATE uploads SET expires_at = now() - interval '1 hour' WHERE id = $1`,
+      [rowId(created.uploadId)],
+    );
     const completed = await completeUpload(t, created.uploadId);
     expect(codes(completed)).toEqual(['BAD_USER_INPUT']);
     expect(reasonOf(completed)).toBe('expired');
@@ -360,7 +504,11 @@ function badInput(storage: 'local' | 's3'): void {
     const wait = Date.parse(expiring.expiresAt) + 1500 - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     if (storage === 'local') {
-      const post = await postForm(expiring.url, expiring.fields, { bytes: small, filename: 'late.jpg', type: 'image/jpeg' });
+      const post = await postForm(expiring.url, expiring.fields, {
+        bytes: small,
+        filename: 'late.jpg',
+        type: 'image/jpeg',
+      });
       expect(post.status).toBe(403);
       expect(JSON.parse(post.body)).toMatchObject({ code: 'FORBIDDEN' });
     }
@@ -371,5 +519,7 @@ function badInput(storage: 'local' | 's3'): void {
   }, 30_000);
 }
 
-describeWith([], 'ingestion: bad input is refused and leaves nothing, on local disk', () => badInput('local'));
+describeWith([], 'ingestion: bad input is refused and leaves nothing, on local disk', () =>
+  badInput('local'),
+);
 describeWith(['s3'], 'ingestion: bad input is refused and leaves nothing, on S3', () => badInput('s3'));

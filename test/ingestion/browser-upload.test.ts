@@ -64,11 +64,19 @@ function browserUpload(storage: 'local' | 's3'): void {
 
   it('uploads a photograph through an HTML form POST, then completeUpload returns the asset', async () => {
     const photo = fixture('hubble_deep_field.jpg');
-    const created = await createUpload(t, { filename: 'hubble_deep_field.jpg', contentType: 'image/jpeg', bytes: photo.length, tags: ['Space', 'NASA'], folder: 'deep field' });
+    const created = await createUpload(t, {
+      filename: 'hubble_deep_field.jpg',
+      contentType: 'image/jpeg',
+      bytes: photo.length,
+      tags: ['Space', 'NASA'],
+      folder: 'deep field',
+    });
     expect(created.errors).toBeUndefined();
     const upload = created.data!.createUpload;
     expect(upload.method).toBe('POST');
-    expect(new URL(upload.url).origin).toBe(storage === 'local' ? t.baseUrl : new URL(t.tessera.config.s3Endpoint!).origin);
+    expect(new URL(upload.url).origin).toBe(
+      storage === 'local' ? t.baseUrl : new URL(t.tessera.config.s3Endpoint!).origin,
+    );
     page = uploadPage(upload);
 
     const context = await browser.newContext();
@@ -76,7 +84,10 @@ function browserUpload(storage: 'local' | 's3'): void {
     await tab.goto(`${site.origin}/upload`);
     await tab.setInputFiles('input[name="file"]', fixturePath('hubble_deep_field.jpg'));
     const [posted] = await Promise.all([
-      tab.waitForResponse((response) => response.request().method() === 'POST' && response.url().startsWith(upload.url), { timeout: 30_000 }),
+      tab.waitForResponse(
+        (response) => response.request().method() === 'POST' && response.url().startsWith(upload.url),
+        { timeout: 30_000 },
+      ),
       tab.click('button[type="submit"]'),
     ]);
     expect(posted.status()).toBeGreaterThanOrEqual(200);
@@ -99,7 +110,9 @@ function browserUpload(storage: 'local' | 's3'): void {
       tags: ['space', 'nasa'],
       folder: 'deep field',
     });
-    expect(completed.data?.completeUpload.exif).toMatchObject({ Image: { Software: 'Adobe Photoshop CS5 Macintosh' } });
+    expect(completed.data?.completeUpload.exif).toMatchObject({
+      Image: { Software: 'Adobe Photoshop CS5 Macintosh' },
+    });
     const { objects } = await holdings(t);
     expect(originalsOf(objects, t.boot.spaceId)).toHaveLength(1);
     expect(objects).not.toContain(staged);
@@ -107,25 +120,43 @@ function browserUpload(storage: 'local' | 's3'): void {
 
   it('completes nothing when the browser sent a file that is not the declared type', async () => {
     const text = Buffer.from('not a photograph at all\n'.repeat(40));
-    const created = (await createUpload(t, { filename: 'rocket.jpg', contentType: 'image/jpeg', bytes: fixture('rocket.jpg').length })).data!.createUpload;
+    const created = (
+      await createUpload(t, {
+        filename: 'rocket.jpg',
+        contentType: 'image/jpeg',
+        bytes: fixture('rocket.jpg').length,
+      })
+    ).data!.createUpload;
     page = uploadPage(created);
     const before = await holdings(t);
     const context = await browser.newContext();
     const tab = await context.newPage();
     await tab.goto(`${site.origin}/upload`);
-    await tab.setInputFiles('input[name="file"]', { name: 'rocket.jpg', mimeType: 'image/jpeg', buffer: text });
+    await tab.setInputFiles('input[name="file"]', {
+      name: 'rocket.jpg',
+      mimeType: 'image/jpeg',
+      buffer: text,
+    });
     const [posted] = await Promise.all([
-      tab.waitForResponse((response) => response.request().method() === 'POST' && response.url().startsWith(created.url), { timeout: 30_000 }),
+      tab.waitForResponse(
+        (response) => response.request().method() === 'POST' && response.url().startsWith(created.url),
+        { timeout: 30_000 },
+      ),
       tab.click('button[type="submit"]'),
     ]);
     expect(posted.status()).toBeLessThan(300);
     await context.close();
     const completed = await completeUpload(t, created.uploadId);
     expect(codes(completed)).toEqual(['UNSUPPORTED_MEDIA_TYPE']);
-    expect(await uploadRow(t, rowId(created.uploadId))).toMatchObject({ status: 'failed', error_code: 'UNSUPPORTED_MEDIA_TYPE' });
+    expect(await uploadRow(t, rowId(created.uploadId))).toMatchObject({
+      status: 'failed',
+      error_code: 'UNSUPPORTED_MEDIA_TYPE',
+    });
     expect(await holdings(t)).toEqual(before);
   }, 90_000);
 }
 
-describeWith(['chromium'], 'ingestion: direct upload from Chromium to local disk (/uploads)', () => browserUpload('local'));
+describeWith(['chromium'], 'ingestion: direct upload from Chromium to local disk (/uploads)', () =>
+  browserUpload('local'),
+);
 describeWith(['chromium', 's3'], 'ingestion: direct upload from Chromium to S3', () => browserUpload('s3'));

@@ -7,7 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
 import { fixture } from '../support/fixtures.js';
 import { startTestTessera, type TestTessera } from '../support/tessera.js';
-import { createSpace, holdings, JOBS_OFF, originalsOf, sha256, uploadAsset, type AssetView, type FilePart } from './ingest-client.js';
+import {
+  createSpace,
+  holdings,
+  JOBS_OFF,
+  originalsOf,
+  sha256,
+  uploadAsset,
+  type AssetView,
+  type FilePart,
+} from './ingest-client.js';
 
 describe('ingestion: kinds of images', () => {
   let t: TestTessera;
@@ -29,12 +38,21 @@ describe('ingestion: kinds of images', () => {
   };
 
   it('reports a photo carrying EXIF orientation 6 upright: width and height swapped, orientation 6', async () => {
-    const rotated = await sharp(fixture('rocket.jpg')).withMetadata({ orientation: 6 }).jpeg({ quality: 90 }).toBuffer();
+    const rotated = await sharp(fixture('rocket.jpg'))
+      .withMetadata({ orientation: 6 })
+      .jpeg({ quality: 90 })
+      .toBuffer();
     const stored = await sharp(rotated).metadata();
     expect([stored.width, stored.height, stored.orientation]).toEqual([640, 427, 6]);
 
     const asset = await upload({ bytes: rotated, filename: 'sideways.jpg', type: 'image/jpeg' });
-    expect(asset).toMatchObject({ width: 427, height: 640, orientation: 6, format: 'jpeg', sha256: sha256(rotated) });
+    expect(asset).toMatchObject({
+      width: 427,
+      height: 640,
+      orientation: 6,
+      format: 'jpeg',
+      sha256: sha256(rotated),
+    });
     // The placeholder is upright too: taller than wide.
     const tiny = await placeholderSize(asset);
     expect(tiny.height!).toBeGreaterThan(tiny.width!);
@@ -43,22 +61,46 @@ describe('ingestion: kinds of images', () => {
 
   it('tells images with an alpha channel from opaque ones', async () => {
     const logo = await upload({ bytes: fixture('logo.png'), filename: 'logo.png', type: 'image/png' });
-    expect(logo).toMatchObject({ format: 'png', mimeType: 'image/png', hasAlpha: true, width: 500, height: 500 });
+    expect(logo).toMatchObject({
+      format: 'png',
+      mimeType: 'image/png',
+      hasAlpha: true,
+      width: 500,
+      height: 500,
+    });
 
     const translucent = await sharp(fixture('rocket.jpg')).ensureAlpha(0.5).png().toBuffer();
     const see = await upload({ bytes: translucent, filename: 'translucent.png', type: 'image/png' });
     expect(see).toMatchObject({ format: 'png', hasAlpha: true, width: 640, height: 427 });
 
     const opaque = await sharp(fixture('rocket.jpg')).png().toBuffer();
-    expect(await upload({ bytes: opaque, filename: 'opaque.png', type: 'image/png' })).toMatchObject({ format: 'png', hasAlpha: false });
+    expect(await upload({ bytes: opaque, filename: 'opaque.png', type: 'image/png' })).toMatchObject({
+      format: 'png',
+      hasAlpha: false,
+    });
   });
 
   it('counts the frames of an animated GIF', async () => {
-    const gif = await upload({ bytes: fixture('no_time_for_that_tiny.gif'), filename: 'no_time_for_that.gif', type: 'image/gif' });
-    expect(gif).toMatchObject({ format: 'gif', mimeType: 'image/gif', animated: true, frames: 24, width: 14, height: 25 });
+    const gif = await upload({
+      bytes: fixture('no_time_for_that_tiny.gif'),
+      filename: 'no_time_for_that.gif',
+      type: 'image/gif',
+    });
+    expect(gif).toMatchObject({
+      format: 'gif',
+      mimeType: 'image/gif',
+      animated: true,
+      frames: 24,
+      width: 14,
+      height: 25,
+    });
 
     const still = await sharp(fixture('no_time_for_that_tiny.gif')).gif().toBuffer();
-    expect(await upload({ bytes: still, filename: 'first-frame.gif', type: 'image/gif' })).toMatchObject({ format: 'gif', animated: false, frames: 1 });
+    expect(await upload({ bytes: still, filename: 'first-frame.gif', type: 'image/gif' })).toMatchObject({
+      format: 'gif',
+      animated: false,
+      frames: 1,
+    });
   });
 
   it('accepts a CMYK JPEG and says so', async () => {
@@ -66,14 +108,22 @@ describe('ingestion: kinds of images', () => {
     expect((await sharp(cmyk).metadata()).space).toBe('cmyk');
     const asset = await upload({ bytes: cmyk, filename: 'print.jpg', type: 'image/jpeg' });
     expect(asset).toMatchObject({ format: 'jpeg', colorSpace: 'cmyk', width: 640, height: 427 });
-    expect(await placeholderSize(asset)).toEqual({ width: asset.placeholder.width, height: asset.placeholder.height });
+    expect(await placeholderSize(asset)).toEqual({
+      width: asset.placeholder.width,
+      height: asset.placeholder.height,
+    });
   });
 
   it('keeps GPS position in EXIF only in a space that allows it', async () => {
     const located = await sharp(fixture('rocket.jpg'))
       .withExif({
         IFD0: { Make: 'Tessera', Model: 'Field camera' },
-        IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 2406/100', GPSLongitudeRef: 'E', GPSLongitude: '2/1 17/1 4025/100' },
+        IFD3: {
+          GPSLatitudeRef: 'N',
+          GPSLatitude: '48/1 51/1 2406/100',
+          GPSLongitudeRef: 'E',
+          GPSLongitude: '2/1 17/1 4025/100',
+        },
       })
       .jpeg({ quality: 90 })
       .toBuffer();
@@ -92,7 +142,12 @@ describe('ingestion: kinds of images', () => {
     expect(updated.data?.updateSpace.keepGps).toBe(true);
     const kept = await upload({ bytes: located, filename: 'paris.jpg', type: 'image/jpeg' }, spaceId);
     expect(kept.id).not.toBe(plain.id);
-    expect(kept.exif?.GPSInfo).toMatchObject({ GPSLatitudeRef: 'N', GPSLatitude: [48, 51, 24.06], GPSLongitudeRef: 'E', GPSLongitude: [2, 17, 40.25] });
+    expect(kept.exif?.GPSInfo).toMatchObject({
+      GPSLatitudeRef: 'N',
+      GPSLatitude: [48, 51, 24.06],
+      GPSLongitudeRef: 'E',
+      GPSLongitude: [2, 17, 40.25],
+    });
 
     // The second space holds its own copy of the original.
     const { objects } = await holdings(t);

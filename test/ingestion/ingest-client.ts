@@ -4,7 +4,14 @@
  * looks at afterwards: the registry's rows and every object in storage.
  */
 import { createHash } from 'node:crypto';
-import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parsePublicId } from '../../src/ids/index.js';
 import type { GraphQLResponse, TestTessera } from '../support/tessera.js';
@@ -38,7 +45,14 @@ export interface AssetView {
   folder: string;
   exif: Record<string, Record<string, unknown>> | null;
   focalPoint: { x: number; y: number } | null;
-  placeholder: { blurhash: string; thumbhash: string; dataUri: string; dominantColor: string; width: number; height: number };
+  placeholder: {
+    blurhash: string;
+    thumbhash: string;
+    dataUri: string;
+    dominantColor: string;
+    width: number;
+    height: number;
+  };
   createdAt: string;
   updatedAt: string;
   space: { id: string };
@@ -79,7 +93,11 @@ export async function graphqlUpload<T = Record<string, unknown>>(
   const form = new FormData();
   form.append('operations', JSON.stringify({ query, variables }));
   form.append('map', JSON.stringify({ 0: [path] }));
-  form.append('0', new Blob([new Uint8Array(file.bytes)], { type: file.type ?? 'application/octet-stream' }), file.filename);
+  form.append(
+    '0',
+    new Blob([new Uint8Array(file.bytes)], { type: file.type ?? 'application/octet-stream' }),
+    file.filename,
+  );
   const response = await fetch(`${t.baseUrl}/graphql`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'apollo-require-preflight': 'true', connection: 'close' },
@@ -118,7 +136,12 @@ export function uploadAsset(
 const withoutSpace = ({ spaceId: _spaceId, ...rest }: UploadOptions): Omit<UploadOptions, 'spaceId'> => rest;
 
 /** `replaceAsset` through a multipart request. */
-export function replaceAsset(t: TestTessera, id: string, file: FilePart, key?: string): Promise<GraphQLResponse<{ replaceAsset: AssetView }>> {
+export function replaceAsset(
+  t: TestTessera,
+  id: string,
+  file: FilePart,
+  key?: string,
+): Promise<GraphQLResponse<{ replaceAsset: AssetView }>> {
   return graphqlUpload<{ replaceAsset: AssetView }>(
     t,
     `mutation($id: ID!, $file: Upload!) { replaceAsset(id: $id, file: $file) { ${ASSET_FIELDS} } }`,
@@ -142,7 +165,15 @@ export interface PresignedUploadView {
 /** `createUpload`. */
 export function createUpload(
   t: TestTessera,
-  input: { filename: string; contentType: string; bytes: number; spaceId?: string; tags?: string[]; folder?: string; access?: 'PUBLIC' | 'PRIVATE' },
+  input: {
+    filename: string;
+    contentType: string;
+    bytes: number;
+    spaceId?: string;
+    tags?: string[];
+    folder?: string;
+    access?: 'PUBLIC' | 'PRIVATE';
+  },
   key?: string,
 ): Promise<GraphQLResponse<{ createUpload: PresignedUploadView }>> {
   return t.gql(
@@ -153,8 +184,16 @@ export function createUpload(
 }
 
 /** `completeUpload`. */
-export function completeUpload(t: TestTessera, uploadId: string, key?: string): Promise<GraphQLResponse<{ completeUpload: AssetView }>> {
-  return t.gql(`mutation($id: ID!) { completeUpload(uploadId: $id) { ${ASSET_FIELDS} } }`, { id: uploadId }, key);
+export function completeUpload(
+  t: TestTessera,
+  uploadId: string,
+  key?: string,
+): Promise<GraphQLResponse<{ completeUpload: AssetView }>> {
+  return t.gql(
+    `mutation($id: ID!) { completeUpload(uploadId: $id) { ${ASSET_FIELDS} } }`,
+    { id: uploadId },
+    key,
+  );
 }
 
 /** `importAsset`. */
@@ -181,10 +220,18 @@ export interface FormAnswer {
  * POSTs a `multipart/form-data` form the way a browser does: the presigned fields in order,
  * then the file under `file`, last.
  */
-export async function postForm(url: string, fields: Record<string, string>, file: FilePart): Promise<FormAnswer> {
+export async function postForm(
+  url: string,
+  fields: Record<string, string>,
+  file: FilePart,
+): Promise<FormAnswer> {
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
-  form.append('file', new Blob([new Uint8Array(file.bytes)], { type: file.type ?? 'application/octet-stream' }), file.filename);
+  form.append(
+    'file',
+    new Blob([new Uint8Array(file.bytes)], { type: file.type ?? 'application/octet-stream' }),
+    file.filename,
+  );
   const response = await fetch(url, { method: 'POST', body: form });
   return { status: response.status, body: await response.text() };
 }
@@ -194,8 +241,17 @@ export async function directUpload(
   t: TestTessera,
   file: FilePart & { type: string },
   options: { spaceId?: string; tags?: string[]; folder?: string } = {},
-): Promise<{ post: FormAnswer; uploadId: string; completed: GraphQLResponse<{ completeUpload: AssetView }> }> {
-  const created = await createUpload(t, { filename: file.filename, contentType: file.type, bytes: file.bytes.length, ...options });
+): Promise<{
+  post: FormAnswer;
+  uploadId: string;
+  completed: GraphQLResponse<{ completeUpload: AssetView }>;
+}> {
+  const created = await createUpload(t, {
+    filename: file.filename,
+    contentType: file.type,
+    bytes: file.bytes.length,
+    ...options,
+  });
   if (!created.data) throw new Error(`createUpload failed: ${JSON.stringify(created.errors)}`);
   const { uploadId, url, fields } = created.data.createUpload;
   const post = await postForm(url, fields, file);
@@ -205,7 +261,14 @@ export async function directUpload(
 /** What the registry and the store hold of originals and uploads. */
 export interface Holdings {
   /** Asset rows (live and soft-deleted). */
-  assets: { id: string; space_id: string; sha256: string; storage_key: string; version: number; deleted_at: Date | null }[];
+  assets: {
+    id: string;
+    space_id: string;
+    sha256: string;
+    storage_key: string;
+    version: number;
+    deleted_at: Date | null;
+  }[];
   /**
    * Every object key in the store but rendered variants, sorted. Variants belong to asset rows
    * (checked above) and are rendered in the background, so they come and go on their own time;
@@ -220,19 +283,27 @@ export async function holdings(t: TestTessera): Promise<Holdings> {
     'SELECT id, space_id, sha256, storage_key, version, deleted_at FROM assets ORDER BY id',
   )) as Holdings['assets'];
   const objects: string[] = [];
-  for await (const object of t.tessera.store.list('')) if (!object.key.startsWith('variants/')) objects.push(object.key);
+  for await (const object of t.tessera.store.list(''))
+    if (!object.key.startsWith('variants/')) objects.push(object.key);
   return { assets, objects: objects.sort() };
 }
 
 /** An asset's variants: rows in the registry and objects in the store under its variants prefix. */
-export async function variantsOf(t: TestTessera, assetId: string): Promise<{ rows: { storage_key: string; asset_version: number }[]; objects: string[] }> {
+export async function variantsOf(
+  t: TestTessera,
+  assetId: string,
+): Promise<{ rows: { storage_key: string; asset_version: number }[]; objects: string[] }> {
   const id = rowId(assetId);
-  const rows = (await t.tessera.registry.dataSource.query('SELECT storage_key, asset_version FROM variants WHERE asset_id = $1 ORDER BY storage_key', [id])) as {
+  const rows = (await t.tessera.registry.dataSource.query(
+    'SELECT storage_key, asset_version FROM variants WHERE asset_id = $1 ORDER BY storage_key',
+    [id],
+  )) as {
     storage_key: string;
     asset_version: number;
   }[];
   const objects: string[] = [];
-  for await (const object of t.tessera.store.list('variants/')) if (object.key.includes(`/${id}/`)) objects.push(object.key);
+  for await (const object of t.tessera.store.list('variants/'))
+    if (object.key.includes(`/${id}/`)) objects.push(object.key);
   return { rows, objects: objects.sort() };
 }
 
@@ -253,8 +324,14 @@ export async function settle(t: TestTessera): Promise<void> {
 }
 
 /** The status of an upload row, by public id. */
-export async function uploadRow(t: TestTessera, uploadRowId: string): Promise<{ status: string; error_code: string | null; storage_key: string }> {
-  const rows = (await t.tessera.registry.dataSource.query('SELECT status, error_code, storage_key FROM uploads WHERE id = $1', [uploadRowId])) as {
+export async function uploadRow(
+  t: TestTessera,
+  uploadRowId: string,
+): Promise<{ status: string; error_code: string | null; storage_key: string }> {
+  const rows = (await t.tessera.registry.dataSource.query(
+    'SELECT status, error_code, storage_key FROM uploads WHERE id = $1',
+    [uploadRowId],
+  )) as {
     status: string;
     error_code: string | null;
     storage_key: string;
@@ -307,7 +384,12 @@ export function staticFiles(files: Record<string, { body: Buffer; type?: string 
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    response.writeHead(200, { 'content-type': file.type ?? 'application/octet-stream', 'content-length': String(file.body.length) }).end(file.body);
+    response
+      .writeHead(200, {
+        'content-type': file.type ?? 'application/octet-stream',
+        'content-length': String(file.body.length),
+      })
+      .end(file.body);
   };
 }
 
@@ -319,7 +401,12 @@ export function rowId(publicId: string): string {
 }
 
 /** A new space in the first tenant; returns its public id. */
-export async function createSpace(t: TestTessera, name: string, options: { keepGps?: boolean } = {}, key?: string): Promise<string> {
+export async function createSpace(
+  t: TestTessera,
+  name: string,
+  options: { keepGps?: boolean } = {},
+  key?: string,
+): Promise<string> {
   const res = await t.gql<{ createSpace: { id: string } }>(
     `mutation($input: CreateSpaceInput!) { createSpace(input: $input) { id } }`,
     { input: { tenantId: t.boot.tenantId, name, ...options } },
@@ -334,15 +421,27 @@ export const originalsOf = (objects: readonly string[], spaceId: string): string
   objects.filter((key) => key.startsWith(`originals/${rowId(spaceId)}/`));
 
 /** The body and Content-Type of a GraphQL multipart request carrying one file at `path`. */
-export function multipartBody(query: string, variables: Record<string, unknown>, path: string, file: FilePart): { body: Buffer; contentType: string } {
+export function multipartBody(
+  query: string,
+  variables: Record<string, unknown>,
+  path: string,
+  file: FilePart,
+): { body: Buffer; contentType: string } {
   const boundary = `----tessera-${createHash('sha256').update(file.bytes).digest('hex').slice(0, 16)}`;
-  const part = (headers: string, content: string | Buffer) => [Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`), Buffer.from(content), Buffer.from('\r\n')];
+  const part = (headers: string, content: string | Buffer) => [
+    Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`),
+    Buffer.from(content),
+    Buffer.from('\r\n'),
+  ];
   return {
     contentType: `multipart/form-data; boundary=${boundary}`,
     body: Buffer.concat([
       ...part('Content-Disposition: form-data; name="operations"', JSON.stringify({ query, variables })),
       ...part('Content-Disposition: form-data; name="map"', JSON.stringify({ 0: [path] })),
-      ...part(`Content-Disposition: form-data; name="0"; filename="${file.filename}"\r\nContent-Type: ${file.type ?? 'application/octet-stream'}`, file.bytes),
+      ...part(
+        `Content-Disposition: form-data; name="0"; filename="${file.filename}"\r\nContent-Type: ${file.type ?? 'application/octet-stream'}`,
+        file.bytes,
+      ),
       Buffer.from(`--${boundary}--\r\n`),
     ]),
   };
@@ -362,20 +461,34 @@ export async function keepAliveAfterRefusal(
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const post = (headers: Record<string, string>, body: Buffer) =>
     new Promise<GraphQLResponse<unknown>>((resolve, reject) => {
-      const req = request(`${t.baseUrl}/graphql`, { method: 'POST', agent, headers: { ...headers, authorization: `Bearer ${key}`, 'content-length': String(body.length) } }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, ...(JSON.parse(text) as object) }));
-        res.on('error', reject);
-      });
+      const req = request(
+        `${t.baseUrl}/graphql`,
+        {
+          method: 'POST',
+          agent,
+          headers: { ...headers, authorization: `Bearer ${key}`, 'content-length': String(body.length) },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, ...(JSON.parse(text) as object) }));
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
   try {
-    const refusal = await post({ 'content-type': upload.contentType, 'apollo-require-preflight': 'true' }, upload.body);
+    const refusal = await post(
+      { 'content-type': upload.contentType, 'apollo-require-preflight': 'true' },
+      upload.body,
+    );
     const next = await Promise.race([
-      post({ 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ query: '{ viewer { __typename } }' }))),
+      post(
+        { 'content-type': 'application/json' },
+        Buffer.from(JSON.stringify({ query: '{ viewer { __typename } }' })),
+      ),
       new Promise<'no answer'>((resolve) => setTimeout(() => resolve('no answer'), waitMs).unref()),
     ]);
     return { refusal, next };

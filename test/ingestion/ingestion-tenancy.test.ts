@@ -34,7 +34,12 @@ const UNKNOWN = {
 
 /** A response with public ids blanked, so that two answers can be compared for equality. */
 const shape = (res: GraphQLResponse<unknown>) =>
-  JSON.parse(JSON.stringify({ status: res.status, data: res.data ?? null, errors: res.errors ?? [] }).replace(/\b[a-z]{3}_[0-9a-f]{32}\b/g, '<id>'));
+  JSON.parse(
+    JSON.stringify({ status: res.status, data: res.data ?? null, errors: res.errors ?? [] }).replace(
+      /\b[a-z]{3}_[0-9a-f]{32}\b/g,
+      '<id>',
+    ),
+  );
 
 const rocket = { bytes: fixture('rocket.jpg'), filename: 'rocket.jpg', type: 'image/jpeg' };
 const chelsea = { bytes: fixture('chelsea.png'), filename: 'chelsea.png', type: 'image/png' };
@@ -50,16 +55,31 @@ describe('ingestion: tenancy and scopes', () => {
   let mine: AssetView;
 
   beforeAll(async () => {
-    files = await loopbackServer(staticFiles({ '/rocket.jpg': { body: rocket.bytes, type: 'image/jpeg' } }, fetched));
+    files = await loopbackServer(
+      staticFiles({ '/rocket.jpg': { body: rocket.bytes, type: 'image/jpeg' } }, fetched),
+    );
     t = await startTestTessera({ env: { ...JOBS_OFF, IMPORT_ALLOW_NETWORKS: '127.0.0.1/32' } });
-    other = await bootstrapOrganization(t.tessera.registry.dataSource, t.tessera.services, t.baseUrl, { organization: 'Other' });
+    other = await bootstrapOrganization(t.tessera.registry.dataSource, t.tessera.services, t.baseUrl, {
+      organization: 'Other',
+    });
     const theirs = await uploadAsset(t, chelsea, { spaceId: other.spaceId }, other.apiKey);
     theirAsset = theirs.data!.uploadAsset;
-    const created = await createUpload(t, { filename: 'theirs.jpg', contentType: 'image/jpeg', bytes: rocket.bytes.length, spaceId: other.spaceId }, other.apiKey);
+    const created = await createUpload(
+      t,
+      {
+        filename: 'theirs.jpg',
+        contentType: 'image/jpeg',
+        bytes: rocket.bytes.length,
+        spaceId: other.spaceId,
+      },
+      other.apiKey,
+    );
     theirUpload = created.data!.createUpload.uploadId;
     await postForm(created.data!.createUpload.url, created.data!.createUpload.fields, rocket);
     mine = (await uploadAsset(t, rocket)).data!.uploadAsset;
-    const key = await t.gql<{ createApiKey: { token: string } }>(`mutation { createApiKey(input: { name: "reader", scopes: [ASSETS_READ] }) { token } }`);
+    const key = await t.gql<{ createApiKey: { token: string } }>(
+      `mutation { createApiKey(input: { name: "reader", scopes: [ASSETS_READ] }) { token } }`,
+    );
     readOnlyKey = key.data!.createApiKey.token;
   }, 120_000);
   afterAll(async () => {
@@ -72,15 +92,47 @@ describe('ingestion: tenancy and scopes', () => {
   it('answers every asset operation on ids of another organization exactly as on unknown ids: NOT_FOUND', async () => {
     const before = await holdings(t);
     const cases: [string, (id: string) => Promise<GraphQLResponse<unknown>>, string, string][] = [
-      ['asset', (id) => t.gql(`query($id: ID!) { asset(id: $id) { id } }`, { id }), theirAsset.id, UNKNOWN.asset],
-      ['updateAsset', (id) => t.gql(`mutation($id: ID!) { updateAsset(id: $id, input: { tags: ["mine"] }) { id } }`, { id }), theirAsset.id, UNKNOWN.asset],
+      [
+        'asset',
+        (id) => t.gql(`query($id: ID!) { asset(id: $id) { id } }`, { id }),
+        theirAsset.id,
+        UNKNOWN.asset,
+      ],
+      [
+        'updateAsset',
+        (id) =>
+          t.gql(`mutation($id: ID!) { updateAsset(id: $id, input: { tags: ["mine"] }) { id } }`, { id }),
+        theirAsset.id,
+        UNKNOWN.asset,
+      ],
       ['replaceAsset', (id) => replaceAsset(t, id, rocket), theirAsset.id, UNKNOWN.asset],
-      ['deleteAsset', (id) => t.gql(`mutation($id: ID!) { deleteAsset(id: $id) }`, { id }), theirAsset.id, UNKNOWN.asset],
-      ['assets', (spaceId) => t.gql(`query($s: ID!) { assets(spaceId: $s) { edges { node { id } } } }`, { s: spaceId }), other.spaceId, UNKNOWN.space],
+      [
+        'deleteAsset',
+        (id) => t.gql(`mutation($id: ID!) { deleteAsset(id: $id) }`, { id }),
+        theirAsset.id,
+        UNKNOWN.asset,
+      ],
+      [
+        'assets',
+        (spaceId) =>
+          t.gql(`query($s: ID!) { assets(spaceId: $s) { edges { node { id } } } }`, { s: spaceId }),
+        other.spaceId,
+        UNKNOWN.space,
+      ],
       ['uploadAsset', (spaceId) => uploadAsset(t, rocket, { spaceId }), other.spaceId, UNKNOWN.space],
-      ['createUpload', (spaceId) => createUpload(t, { filename: 'x.jpg', contentType: 'image/jpeg', bytes: 1000, spaceId }), other.spaceId, UNKNOWN.space],
+      [
+        'createUpload',
+        (spaceId) => createUpload(t, { filename: 'x.jpg', contentType: 'image/jpeg', bytes: 1000, spaceId }),
+        other.spaceId,
+        UNKNOWN.space,
+      ],
       ['completeUpload', (id) => completeUpload(t, id), theirUpload, UNKNOWN.upload],
-      ['importAsset', (spaceId) => importAsset(t, `${files.origin}/rocket.jpg`, { spaceId }), other.spaceId, UNKNOWN.space],
+      [
+        'importAsset',
+        (spaceId) => importAsset(t, `${files.origin}/rocket.jpg`, { spaceId }),
+        other.spaceId,
+        UNKNOWN.space,
+      ],
     ];
     for (const [operation, run, foreign, unknown] of cases) {
       const a = await run(foreign);
@@ -92,34 +144,70 @@ describe('ingestion: tenancy and scopes', () => {
     expect(fetched).toEqual([]);
     expect(await holdings(t)).toEqual(before);
     expect((await uploadRow(t, rowId(theirUpload))).status).toBe('pending');
-    const theirView = await t.gql<{ asset: AssetView }>(`query($id: ID!) { asset(id: $id) { ${ASSET_FIELDS} } }`, { id: theirAsset.id }, other.apiKey);
+    const theirView = await t.gql<{ asset: AssetView }>(
+      `query($id: ID!) { asset(id: $id) { ${ASSET_FIELDS} } }`,
+      { id: theirAsset.id },
+      other.apiKey,
+    );
     expect(theirView.data?.asset).toEqual(theirAsset);
   });
 
   it('does not show another organization its assets in listings', async () => {
-    const res = await t.gql<{ assets: { edges: { node: { id: string } }[] } }>(`query($s: ID!) { assets(spaceId: $s) { edges { node { id } } } }`, { s: t.boot.spaceId }, other.apiKey);
+    const res = await t.gql<{ assets: { edges: { node: { id: string } }[] } }>(
+      `query($s: ID!) { assets(spaceId: $s) { edges { node { id } } } }`,
+      { s: t.boot.spaceId },
+      other.apiKey,
+    );
     expect(codes(res)).toEqual(['NOT_FOUND']);
-    const theirs = await t.gql<{ assets: { edges: { node: { id: string } }[] } }>(`query($s: ID!) { assets(spaceId: $s) { edges { node { id } } } }`, { s: other.spaceId }, other.apiKey);
+    const theirs = await t.gql<{ assets: { edges: { node: { id: string } }[] } }>(
+      `query($s: ID!) { assets(spaceId: $s) { edges { node { id } } } }`,
+      { s: other.spaceId },
+      other.apiKey,
+    );
     expect(theirs.data?.assets.edges.map((e) => e.node.id)).toEqual([theirAsset.id]);
   });
 
   it('lets a key with only assets:read read, and answers FORBIDDEN to every mutation, changing nothing', async () => {
-    const read = await t.gql<{ asset: { id: string } }>(`query($id: ID!) { asset(id: $id) { id } }`, { id: mine.id }, readOnlyKey);
+    const read = await t.gql<{ asset: { id: string } }>(
+      `query($id: ID!) { asset(id: $id) { id } }`,
+      { id: mine.id },
+      readOnlyKey,
+    );
     expect(read.data?.asset.id).toBe(mine.id);
-    const listed = await t.gql<{ assets: { edges: { node: { id: string } }[] } }>(`query($s: ID!) { assets(spaceId: $s) { edges { node { id } } } }`, { s: t.boot.spaceId }, readOnlyKey);
+    const listed = await t.gql<{ assets: { edges: { node: { id: string } }[] } }>(
+      `query($s: ID!) { assets(spaceId: $s) { edges { node { id } } } }`,
+      { s: t.boot.spaceId },
+      readOnlyKey,
+    );
     expect(listed.data?.assets.edges.map((e) => e.node.id)).toContain(mine.id);
 
-    const mineUpload = (await createUpload(t, { filename: 'mine.jpg', contentType: 'image/jpeg', bytes: rocket.bytes.length })).data!.createUpload;
+    const mineUpload = (
+      await createUpload(t, { filename: 'mine.jpg', contentType: 'image/jpeg', bytes: rocket.bytes.length })
+    ).data!.createUpload;
     await postForm(mineUpload.url, mineUpload.fields, rocket);
     const before = await holdings(t);
     const attempts: [string, () => Promise<GraphQLResponse<unknown>>][] = [
       ['uploadAsset', () => uploadAsset(t, chelsea, {}, readOnlyKey)],
-      ['createUpload', () => createUpload(t, { filename: 'x.jpg', contentType: 'image/jpeg', bytes: 1000 }, readOnlyKey)],
+      [
+        'createUpload',
+        () => createUpload(t, { filename: 'x.jpg', contentType: 'image/jpeg', bytes: 1000 }, readOnlyKey),
+      ],
       ['completeUpload', () => completeUpload(t, mineUpload.uploadId, readOnlyKey)],
       ['importAsset', () => importAsset(t, `${files.origin}/rocket.jpg`, {}, readOnlyKey)],
-      ['updateAsset', () => t.gql(`mutation($id: ID!) { updateAsset(id: $id, input: { tags: ["x"] }) { id } }`, { id: mine.id }, readOnlyKey)],
+      [
+        'updateAsset',
+        () =>
+          t.gql(
+            `mutation($id: ID!) { updateAsset(id: $id, input: { tags: ["x"] }) { id } }`,
+            { id: mine.id },
+            readOnlyKey,
+          ),
+      ],
       ['replaceAsset', () => replaceAsset(t, mine.id, chelsea, readOnlyKey)],
-      ['deleteAsset', () => t.gql(`mutation($id: ID!) { deleteAsset(id: $id) }`, { id: mine.id }, readOnlyKey)],
+      [
+        'deleteAsset',
+        () => t.gql(`mutation($id: ID!) { deleteAsset(id: $id) }`, { id: mine.id }, readOnlyKey),
+      ],
     ];
     for (const [operation, run] of attempts) {
       const res = await run();
@@ -128,7 +216,10 @@ describe('ingestion: tenancy and scopes', () => {
     expect(fetched).toEqual([]);
     expect(await holdings(t)).toEqual(before);
     expect((await uploadRow(t, rowId(mineUpload.uploadId))).status).toBe('pending');
-    const still = await t.gql<{ asset: AssetView }>(`query($id: ID!) { asset(id: $id) { ${ASSET_FIELDS} } }`, { id: mine.id });
+    const still = await t.gql<{ asset: AssetView }>(
+      `query($id: ID!) { asset(id: $id) { ${ASSET_FIELDS} } }`,
+      { id: mine.id },
+    );
     expect(still.data?.asset).toEqual(mine);
   });
 
@@ -146,7 +237,10 @@ describe('ingestion: tenancy and scopes', () => {
   });
 
   it('confines a space-bound key to its space', async () => {
-    const second = await t.gql<{ createSpace: { id: string } }>(`mutation($t: ID!) { createSpace(input: { tenantId: $t, name: "Second" }) { id } }`, { t: t.boot.tenantId });
+    const second = await t.gql<{ createSpace: { id: string } }>(
+      `mutation($t: ID!) { createSpace(input: { tenantId: $t, name: "Second" }) { id } }`,
+      { t: t.boot.tenantId },
+    );
     const spaceB = second.data!.createSpace.id;
     const bound = await t.gql<{ createApiKey: { token: string } }>(
       `mutation($s: ID!) { createApiKey(input: { name: "space B", scopes: [ASSETS_READ, ASSETS_WRITE], spaceId: $s }) { token } }`,
@@ -156,7 +250,11 @@ describe('ingestion: tenancy and scopes', () => {
     const inB = await uploadAsset(t, chelsea, { spaceId: spaceB }, key);
     expect(inB.data?.uploadAsset.space.id).toBe(spaceB);
     expect(codes(await uploadAsset(t, chelsea, { spaceId: t.boot.spaceId }, key))).toEqual(['NOT_FOUND']);
-    expect(codes(await t.gql(`query($id: ID!) { asset(id: $id) { id } }`, { id: mine.id }, key))).toEqual(['NOT_FOUND']);
-    expect(codes(await t.gql(`mutation($id: ID!) { deleteAsset(id: $id) }`, { id: mine.id }, key))).toEqual(['NOT_FOUND']);
+    expect(codes(await t.gql(`query($id: ID!) { asset(id: $id) { id } }`, { id: mine.id }, key))).toEqual([
+      'NOT_FOUND',
+    ]);
+    expect(codes(await t.gql(`mutation($id: ID!) { deleteAsset(id: $id) }`, { id: mine.id }, key))).toEqual([
+      'NOT_FOUND',
+    ]);
   });
 });

@@ -31,8 +31,16 @@ import {
   type LoopbackServer,
 } from './ingest-client.js';
 
-const rocket: FilePart & { type: string } = { bytes: fixture('rocket.jpg'), filename: 'rocket.jpg', type: 'image/jpeg' };
-const hubble: FilePart & { type: string } = { bytes: fixture('hubble_deep_field.jpg'), filename: 'hubble_deep_field.jpg', type: 'image/jpeg' };
+const rocket: FilePart & { type: string } = {
+  bytes: fixture('rocket.jpg'),
+  filename: 'rocket.jpg',
+  type: 'image/jpeg',
+};
+const hubble: FilePart & { type: string } = {
+  bytes: fixture('hubble_deep_field.jpg'),
+  filename: 'hubble_deep_field.jpg',
+  type: 'image/jpeg',
+};
 
 type WayIn = (t: TestTessera, file: FilePart & { type: string }, spaceId: string) => Promise<AssetView>;
 
@@ -68,7 +76,9 @@ function waysIn(storage: 'local' | 's3'): void {
         '/photos/hubble_deep_field.jpg': { body: hubble.bytes, type: 'image/jpeg; charset=binary' },
       }),
     );
-    other = await bootstrapOrganization(t.tessera.registry.dataSource, t.tessera.services, t.baseUrl, { organization: 'Other' });
+    other = await bootstrapOrganization(t.tessera.registry.dataSource, t.tessera.services, t.baseUrl, {
+      organization: 'Other',
+    });
   }, 120_000);
   afterAll(async () => {
     await files?.close();
@@ -76,59 +86,80 @@ function waysIn(storage: 'local' | 's3'): void {
   });
 
   const ways: Record<string, WayIn> = {
-    'a GraphQL upload': async (tt, file, spaceId) => unwrap(await uploadAsset(tt, file, { spaceId })).uploadAsset,
+    'a GraphQL upload': async (tt, file, spaceId) =>
+      unwrap(await uploadAsset(tt, file, { spaceId })).uploadAsset,
     'a presigned direct upload': async (tt, file, spaceId) => {
       const { post, completed } = await directUpload(tt, file, { spaceId });
       expect(post.status).toBeGreaterThanOrEqual(200);
       expect(post.status).toBeLessThan(300);
       return unwrap(completed).completeUpload;
     },
-    'an import from a URL': async (tt, file, spaceId) => unwrap(await importAsset(tt, `${files.origin}/photos/${file.filename}`, { spaceId })).importAsset,
+    'an import from a URL': async (tt, file, spaceId) =>
+      unwrap(await importAsset(tt, `${files.origin}/photos/${file.filename}`, { spaceId })).importAsset,
   };
 
-  it.each(Object.keys(ways))('%s turns rocket.jpg and hubble_deep_field.jpg into assets with dimensions, hash, EXIF and placeholder', async (way) => {
-    const spaceId = await createSpace(t, `Via ${way}`);
-    const enter = ways[way]!;
+  it.each(Object.keys(ways))(
+    '%s turns rocket.jpg and hubble_deep_field.jpg into assets with dimensions, hash, EXIF and placeholder',
+    async (way) => {
+      const spaceId = await createSpace(t, `Via ${way}`);
+      const enter = ways[way]!;
 
-    const a = await enter(t, rocket, spaceId);
-    expect(a).toMatchObject({
-      version: 1,
-      filename: 'rocket.jpg',
-      mimeType: 'image/jpeg',
-      format: 'jpeg',
-      width: 640,
-      height: 427,
-      bytes: rocket.bytes.length,
-      sha256: sha256(rocket.bytes),
-      hasAlpha: false,
-      animated: false,
-      frames: 1,
-      orientation: 1,
-      space: { id: spaceId },
-    });
-    expect(a.id).toMatch(/^ast_[0-9a-f]{32}$/);
-    await expectReadablePlaceholder(a);
+      const a = await enter(t, rocket, spaceId);
+      expect(a).toMatchObject({
+        version: 1,
+        filename: 'rocket.jpg',
+        mimeType: 'image/jpeg',
+        format: 'jpeg',
+        width: 640,
+        height: 427,
+        bytes: rocket.bytes.length,
+        sha256: sha256(rocket.bytes),
+        hasAlpha: false,
+        animated: false,
+        frames: 1,
+        orientation: 1,
+        space: { id: spaceId },
+      });
+      expect(a.id).toMatch(/^ast_[0-9a-f]{32}$/);
+      await expectReadablePlaceholder(a);
 
-    const h = await enter(t, hubble, spaceId);
-    expect(h).toMatchObject({ format: 'jpeg', width: 1000, height: 872, sha256: sha256(hubble.bytes), bytes: hubble.bytes.length });
-    expect(h.exif).toMatchObject({
-      Image: { Software: 'Adobe Photoshop CS5 Macintosh', XResolution: 300 },
-      Photo: { PixelXDimension: 1000, PixelYDimension: 872 },
-    });
-    await expectReadablePlaceholder(h);
+      const h = await enter(t, hubble, spaceId);
+      expect(h).toMatchObject({
+        format: 'jpeg',
+        width: 1000,
+        height: 872,
+        sha256: sha256(hubble.bytes),
+        bytes: hubble.bytes.length,
+      });
+      expect(h.exif).toMatchObject({
+        Image: { Software: 'Adobe Photoshop CS5 Macintosh', XResolution: 300 },
+        Photo: { PixelXDimension: 1000, PixelYDimension: 872 },
+      });
+      await expectReadablePlaceholder(h);
 
-    // Exactly one original per asset, holding the very bytes; no staged upload left behind.
-    const { assets, objects } = await holdings(t);
-    const mine = assets.filter((row) => row.space_id === rowId(spaceId));
-    expect(mine.map((row) => row.id).sort()).toEqual([rowId(a.id), rowId(h.id)].sort());
-    expect(originalsOf(objects, spaceId)).toEqual(mine.map((row) => row.storage_key).sort());
-    expect(objects.filter((key) => key.startsWith('uploads/'))).toEqual([]);
-    for (const row of mine) expect(sha256(await t.tessera.store.readBuffer(row.storage_key))).toBe(row.sha256);
+      // Exactly one original per asset, holding the very bytes; no staged upload left behind.
+      const { assets, objects } = await holdings(t);
+      const mine = assets.filter((row) => row.space_id === rowId(spaceId));
+      expect(mine.map((row) => row.id).sort()).toEqual([rowId(a.id), rowId(h.id)].sort());
+      expect(originalsOf(objects, spaceId)).toEqual(mine.map((row) => row.storage_key).sort());
+      expect(objects.filter((key) => key.startsWith('uploads/'))).toEqual([]);
+      for (const row of mine)
+        expect(sha256(await t.tessera.store.readBuffer(row.storage_key))).toBe(row.sha256);
 
-    // Read back through the query, the same asset.
-    const again = await t.gql<{ asset: AssetView }>(`query($id: ID!) { asset(id: $id) { id sha256 width height exif } }`, { id: h.id });
-    expect(again.data?.asset).toEqual({ id: h.id, sha256: h.sha256, width: 1000, height: 872, exif: h.exif });
-  });
+      // Read back through the query, the same asset.
+      const again = await t.gql<{ asset: AssetView }>(
+        `query($id: ID!) { asset(id: $id) { id sha256 width height exif } }`,
+        { id: h.id },
+      );
+      expect(again.data?.asset).toEqual({
+        id: h.id,
+        sha256: h.sha256,
+        width: 1000,
+        height: 872,
+        exif: h.exif,
+      });
+    },
+  );
 
   it('keeps one asset and one object for the same bytes in a space, whichever way they come; another space gets its own', async () => {
     const spaceA = await createSpace(t, 'Dedup A');
@@ -145,8 +176,12 @@ function waysIn(storage: 'local' | 's3'): void {
     expect(elsewhere.sha256).toBe(first.sha256);
 
     const { assets, objects } = await holdings(t);
-    expect(assets.filter((row) => row.space_id === rowId(spaceA)).map((row) => row.id)).toEqual([rowId(first.id)]);
-    expect(assets.filter((row) => row.space_id === rowId(spaceB)).map((row) => row.id)).toEqual([rowId(elsewhere.id)]);
+    expect(assets.filter((row) => row.space_id === rowId(spaceA)).map((row) => row.id)).toEqual([
+      rowId(first.id),
+    ]);
+    expect(assets.filter((row) => row.space_id === rowId(spaceB)).map((row) => row.id)).toEqual([
+      rowId(elsewhere.id),
+    ]);
     expect(originalsOf(objects, spaceA)).toHaveLength(1);
     expect(originalsOf(objects, spaceB)).toHaveLength(1);
     expect(objects.filter((key) => key.startsWith('uploads/'))).toEqual([]);
@@ -154,10 +189,21 @@ function waysIn(storage: 'local' | 's3'): void {
 
   it('completes a direct upload once: completing it three times at once, then again, gives the same asset', async () => {
     const spaceId = await createSpace(t, 'Idempotent');
-    const created = unwrap(await createUpload(t, { filename: hubble.filename, contentType: hubble.type, bytes: hubble.bytes.length, spaceId })).createUpload;
+    const created = unwrap(
+      await createUpload(t, {
+        filename: hubble.filename,
+        contentType: hubble.type,
+        bytes: hubble.bytes.length,
+        spaceId,
+      }),
+    ).createUpload;
     const uploadId = created.uploadId;
     expect((await postForm(created.url, created.fields, hubble)).status).toBeLessThan(300);
-    const racing = await Promise.all([completeUpload(t, uploadId), completeUpload(t, uploadId), completeUpload(t, uploadId)]);
+    const racing = await Promise.all([
+      completeUpload(t, uploadId),
+      completeUpload(t, uploadId),
+      completeUpload(t, uploadId),
+    ]);
     expect(racing.map((res) => res.errors)).toEqual([undefined, undefined, undefined]);
     const first = racing[0]!.data!.completeUpload;
     expect(racing.map((res) => res.data?.completeUpload.id)).toEqual([first.id, first.id, first.id]);
@@ -170,8 +216,18 @@ function waysIn(storage: 'local' | 's3'): void {
   });
 
   it('answers NOT_FOUND for an upload of another organization, exactly as for an unknown id, and leaves it alone', async () => {
-    const theirs = unwrap(await createUpload(t, { filename: 'theirs.jpg', contentType: 'image/jpeg', bytes: rocket.bytes.length, spaceId: other.spaceId }, other.apiKey))
-      .createUpload;
+    const theirs = unwrap(
+      await createUpload(
+        t,
+        {
+          filename: 'theirs.jpg',
+          contentType: 'image/jpeg',
+          bytes: rocket.bytes.length,
+          spaceId: other.spaceId,
+        },
+        other.apiKey,
+      ),
+    ).createUpload;
     expect((await postForm(theirs.url, theirs.fields, rocket)).status).toBeLessThan(300);
 
     const foreign = await completeUpload(t, theirs.uploadId);
@@ -189,7 +245,9 @@ function waysIn(storage: 'local' | 's3'): void {
   });
 
   it('refuses to complete an upload before a file arrived (BAD_USER_INPUT, reason missing), and completes it once the file is there', async () => {
-    const created = unwrap(await createUpload(t, { filename: 'later.jpg', contentType: 'image/jpeg', bytes: rocket.bytes.length })).createUpload;
+    const created = unwrap(
+      await createUpload(t, { filename: 'later.jpg', contentType: 'image/jpeg', bytes: rocket.bytes.length }),
+    ).createUpload;
     const early = await completeUpload(t, created.uploadId);
     expect(codes(early)).toEqual(['BAD_USER_INPUT']);
     expect(early.errors?.[0]?.extensions?.details).toMatchObject({ reason: 'missing' });
@@ -204,14 +262,32 @@ function waysIn(storage: 'local' | 's3'): void {
     const spaceId = await createSpace(t, 'Refused');
     const before = await holdings(t);
     const text = textFile();
-    const created = unwrap(await createUpload(t, { filename: 'notes.jpg', contentType: 'image/jpeg', bytes: text.length, spaceId })).createUpload;
-    expect((await postForm(created.url, created.fields, { bytes: text, filename: 'notes.jpg', type: 'image/jpeg' })).status).toBeLessThan(300);
+    const created = unwrap(
+      await createUpload(t, {
+        filename: 'notes.jpg',
+        contentType: 'image/jpeg',
+        bytes: text.length,
+        spaceId,
+      }),
+    ).createUpload;
+    expect(
+      (
+        await postForm(created.url, created.fields, {
+          bytes: text,
+          filename: 'notes.jpg',
+          type: 'image/jpeg',
+        })
+      ).status,
+    ).toBeLessThan(300);
     const staged = (await uploadRow(t, rowId(created.uploadId))).storage_key;
     expect((await holdings(t)).objects).toContain(staged);
 
     const refused = await completeUpload(t, created.uploadId);
     expect(codes(refused)).toEqual(['UNSUPPORTED_MEDIA_TYPE']);
-    expect(await uploadRow(t, rowId(created.uploadId))).toMatchObject({ status: 'failed', error_code: 'UNSUPPORTED_MEDIA_TYPE' });
+    expect(await uploadRow(t, rowId(created.uploadId))).toMatchObject({
+      status: 'failed',
+      error_code: 'UNSUPPORTED_MEDIA_TYPE',
+    });
     expect(await holdings(t)).toEqual(before);
     // Asking again gives the same refusal, not a different story.
     expect(codes(await completeUpload(t, created.uploadId))).toEqual(['UNSUPPORTED_MEDIA_TYPE']);

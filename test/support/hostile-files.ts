@@ -61,7 +61,10 @@ export const svgFile = (): Buffer =>
 
 /** An HTML page. */
 export const htmlFile = (): Buffer =>
-  Buffer.from('<!DOCTYPE html>\n<html><head><title>Not an image</title></head><body><img src=x onerror=alert(1)></body></html>\n', 'utf8');
+  Buffer.from(
+    '<!DOCTYPE html>\n<html><head><title>Not an image</title></head><body><img src=x onerror=alert(1)></body></html>\n',
+    'utf8',
+  );
 
 /** Zero bytes. */
 export const emptyFile = (): Buffer => Buffer.alloc(0);
