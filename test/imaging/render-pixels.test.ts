@@ -126,6 +126,12 @@ describe('filters', () => {
         spread = Math.max(spread, Math.abs(p.data[i]! - p.data[i + 1]!), Math.abs(p.data[i + 1]! - p.data[i + 2]!));
       }
       expect(spread).toBeLessThanOrEqual(format === 'png' ? 0 : 2);
+      // and by channel statistics: the three colour channels alike (a grey PNG has one channel)
+      const stats = await sharp(out.data).stats();
+      const channels = stats.channels.slice(0, Math.min(3, stats.channels.length));
+      const outMeans = channels.map((c) => c.mean);
+      expect(Math.max(...outMeans) - Math.min(...outMeans)).toBeLessThan(1);
+      expect(Math.max(...channels.map((c) => c.stdev)) - Math.min(...channels.map((c) => c.stdev))).toBeLessThan(1);
     }
   });
 
@@ -196,6 +202,9 @@ describe('orientation, metadata and colour', () => {
     const out = await render(stored, 'w_320');
     expect([out.width, out.height]).toEqual([320, 214]);
     expect(await redCorners(out.data)).toEqual(['nw']);
+    // the same picture as the upright source gives (up to one JPEG generation), not a turned one
+    const upright = await pixels((await render(marked, 'w_320-fmt_jpg')).data);
+    expect(meanDiff(upright, await pixels((await render(stored, 'w_320-fmt_jpg')).data))).toBeLessThan(3);
     expect((await sharp(out.data).metadata()).orientation).toBeUndefined();
     // crop coordinates are those of the upright image
     expect(await redCorners((await render(stored, 'c_10,10,60,60')).data)).toEqual(['nw', 'ne', 'sw', 'se']);

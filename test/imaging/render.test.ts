@@ -78,11 +78,26 @@ describe('output size: every fit mode, as predicted', () => {
   it('letterboxes with b_, and on white in JPEG', async () => {
     const red = await pixels((await render(rocket, 'w_400-h_400-f_pad-b_ff0000')).data);
     expect(pixelAt(red, 5, 5).slice(0, 3)).toEqual([255, 0, 0]);
+    // contain: the bands above and below the image take b_, opaque or translucent
+    const green = await pixels((await render(rocket, 'w_300-h_300-f_contain-b_00c040')).data);
+    expect(await opaqueBox((await render(rocket, 'w_300-h_300-f_contain')).data)).toEqual({ left: 0, top: 50, width: 300, height: 200 });
+    expect(green.channels).toBe(3); // an opaque letterbox on an opaque photograph: no alpha channel
+    for (const [x, y] of [[0, 0], [299, 49], [150, 25], [0, 250], [299, 299]] as const) expect(pixelAt(green, x, y)).toEqual([0, 192, 64]);
+    expect(pixelAt(green, 150, 150)).not.toEqual([0, 192, 64]);
+    const translucent = await pixels((await render(rocket, 'w_300-h_300-f_contain-b_0000ff80')).data);
+    expect(pixelAt(translucent, 150, 10)).toEqual([0, 0, 255, 128]);
+    const jpegGreen = await pixels((await render(rocket, 'w_300-h_300-f_contain-b_00c040-fmt_jpg')).data);
+    const [r, g, b] = pixelAt(jpegGreen, 150, 20);
+    expect([r! < 10, Math.abs(g! - 192) < 6, Math.abs(b! - 64) < 6]).toEqual([true, true, true]);
     const jpeg = await pixels((await render(rocket, 'w_400-h_400-f_contain-fmt_jpg')).data);
     for (const v of pixelAt(jpeg, 200, 3)) expect(v).toBeGreaterThan(245);
   });
 
-  it('predicts the size of real renders for random plans', async () => {
+  it('predicts the size of real renders for random plans, upright or EXIF-oriented sources', async () => {
+    // chelsea stored turned, with the EXIF orientation that shows it upright (451×300) again
+    const stored = async (orientation: number, angle: number) =>
+      sharp(await sharp(chelsea).rotate(angle).toBuffer()).withMetadata({ orientation }).jpeg().toBuffer();
+    const sources = [chelsea, await stored(6, 270), await stored(8, 90), await stored(3, 180)];
     const side = fc.integer({ min: 1, max: 700 });
     const plan = fc.record(
       {
@@ -96,7 +111,7 @@ describe('output size: every fit mode, as predicted', () => {
       { requiredKeys: [] },
     );
     await fc.assert(
-      fc.asyncProperty(plan, async (p) => {
+      fc.asyncProperty(plan, fc.nat(sources.length - 1), async (p, source) => {
         const tokens = [
           p.crop ? `c_${p.crop.join(',')}` : '',
           p.w ? `w_${p.w}` : '',
@@ -107,10 +122,13 @@ describe('output size: every fit mode, as predicted', () => {
         ].filter(Boolean);
         if (tokens.length === 0) return;
         const ops = tokens.join('-');
-        const out = await render(chelsea, ops, { format: 'png' });
-        expect({ ops, width: out.width, height: out.height }).toEqual({ ops, ...predictSize(planOf(ops), { width: 451, height: 300 }) });
+        const out = await render(sources[source]!, ops, { format: 'jpg' });
+        const predicted = predictSize(planOf(ops), { width: 451, height: 300 });
+        expect({ ops, source, width: out.width, height: out.height }).toEqual({ ops, source, ...predicted });
+        const meta = await sharp(out.data).metadata();
+        expect({ ops, source, width: meta.width, height: meta.height }).toEqual({ ops, source, ...predicted });
       }),
-      { numRuns: 60 },
+      { numRuns: 120 },
     );
   });
 });
