@@ -138,6 +138,21 @@ describeWith([], 'signed URLs', () => {
     expectProblem(await fetchImage(signHere(t, secret, 'w_250-fmt_png.png', { kid: ours.kid, secret: theirs.secret })), 403, 'FORBIDDEN');
   });
 
+  it('an asset made private stops answering its public URLs at once; made public again, they work', async () => {
+    const asset = await upload(t, 'coffee.png');
+    const url = await urlOf(t, asset.id, { transform: { width: 150 } });
+    expect((await fetchImage(url)).status).toBe(200);
+    const setAccess = async (access: 'PUBLIC' | 'PRIVATE') =>
+      dataOf(await t.gql(`mutation($id: ID!, $a: Access) { updateAsset(id: $id, input: { access: $a }) { id } }`, { id: asset.id, a: access }));
+    await setAccess('PRIVATE');
+    expectProblem(await fetchImage(url), 401, 'UNAUTHENTICATED');
+    const signed = await urlOf(t, asset.id, { transform: { width: 150 } });
+    expect(signed).toContain('/v1/priv/');
+    expect((await fetchImage(signed)).status).toBe(200);
+    await setAccess('PUBLIC');
+    expect((await fetchImage(url)).status).toBe(200);
+  });
+
   it('rotation: new URLs use the new key, old ones work for the grace period, then are refused with 403', async () => {
     const oldUrl = await urlOf(t, secret.id, { transform: { width: 260 } });
     const oldOriginal = await urlOf(t, secret.id);
@@ -287,5 +302,16 @@ describeWith([], 'space transform policy', () => {
   it('back to ANY: the public ad-hoc URL works again', async () => {
     await setPolicy('ANY');
     expect((await fetchImage(`${base(photo)}w_300-fmt_jpg.jpg`)).status).toBe(200);
+  });
+
+  it("a new space slug moves every URL at once: the old ones answer 404, GraphQL gives the new ones", async () => {
+    const old = `${base(photo)}w_300-fmt_jpg.jpg`;
+    const renamed = slug('renamed');
+    dataOf(await t.gql(`mutation($id: ID!, $s: String) { updateSpace(id: $id, input: { slug: $s }) { slug } }`, { id: spaceId, s: renamed }));
+    expectProblem(await fetchImage(old), 404, 'NOT_FOUND');
+    const url = await urlOf(t, photo.id, { transform: { width: 300 } });
+    expect(url).toBe(old.replace(`/${spaceSlug}/`, `/${renamed}/`));
+    expect((await fetchImage(url)).status).toBe(200);
+    spaceSlug = renamed;
   });
 });
