@@ -54,7 +54,7 @@ export interface RenderedVariant {
   readonly height: number;
   /** Size of `data`, bytes. */
   readonly bytes: number;
-  /** Frames in the output: 1 unless an animation stays animated. */
+  /** Frames in the output: 1 unless an animation stays animated (frames that do not change are merged by the encoder). */
   readonly frames: number;
 }
 
@@ -352,7 +352,8 @@ export async function renderVariant(source: Buffer, input: TransformPlan, ctx: R
       width: info.width,
       height: frameHeight,
       bytes: data.length,
-      frames: animated ? Math.round(info.height / frameHeight) : 1,
+      // encoders merge identical neighbouring frames (a still corner of an animation): count what was written
+      frames: animated ? ((await sharp(data, { animated: true }).metadata()).pages ?? 1) : 1,
     };
   } catch (cause) {
     if (cause instanceof DomainError) throw cause;

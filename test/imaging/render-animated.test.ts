@@ -67,12 +67,26 @@ describe('animations', () => {
   });
 
   it('blur keeps frames apart (no bleeding from one frame into the next)', async () => {
-    const out = await render(gif, 'blur_2-fmt_webp');
+    const out = await render(gif, 'blur_2-fmt_gif');
     expect(out.frames).toBe(FRAMES);
     for (const i of [0, 12]) {
       const expected = await expectedFrame((s) => s.blur(2), i);
       expect(meanDiff(await frame(out.data, i), expected)).toBeLessThan(6);
     }
+  });
+
+  it('count the frames written: frames that do not change are merged, the duration kept', async () => {
+    // the top-left corner of the fixture never changes: one frame showing for the whole 24 × 70 ms
+    const corner = await render(gif, 'c_0,0,3,3-fmt_gif');
+    const meta = await sharp(corner.data, { animated: true }).metadata();
+    expect([corner.frames, meta.pages ?? 1]).toEqual([1, 1]);
+    expect(meta.delay).toEqual([FRAMES * 70]);
+    // lossy WebP merges frames that blur made nearly alike, still playing 24 × 70 ms
+    const blurred = await render(gif, 'blur_2-fmt_webp');
+    const webp = await sharp(blurred.data, { animated: true }).metadata();
+    expect(blurred.frames).toBe(webp.pages);
+    expect(blurred.frames).toBeGreaterThan(1);
+    expect(webp.delay?.reduce((a, b) => a + b, 0)).toBe(FRAMES * 70);
   });
 
   it('carry the watermark on every frame', async () => {
