@@ -5,6 +5,7 @@ import { SigningKeyEntity } from '../db/entities/index.js';
 import { uuidv7 } from '../db/ids.js';
 import { forbidden } from '../errors/index.js';
 
+/** Longest a node remembers a key; never longer than the grace period (see `cacheMs`). */
 const CACHE_TTL_MS = 30_000;
 
 const newKid = (): string => {
@@ -27,17 +28,25 @@ export class SigningKeyService {
   private readonly activeCache = new Map<string, { key: Promise<SigningKeyEntity>; until: number }>();
   private readonly kidCache = new Map<string, { key: SigningKeyEntity | null; until: number }>();
 
+  /**
+   * How long a key is remembered: at most the grace period, so that a key rotated through another
+   * node stops verifying (and signing) here when its grace ends, not up to 30 s later.
+   */
+  private readonly cacheMs: number;
+
   constructor(
     private readonly db: DataSource,
     private readonly graceSeconds: number,
-  ) {}
+  ) {
+    this.cacheMs = Math.min(CACHE_TTL_MS, graceSeconds * 1000);
+  }
 
   /** The organization's active key, created on first use. */
   async active(organizationId: string): Promise<SigningKeyEntity> {
     const cached = this.activeCache.get(organizationId);
     if (cached && cached.until > Date.now()) return cached.key;
     const key = this.readActive(organizationId);
-    const entry = { key, until: Date.now() + CACHE_TTL_MS };
+    const entry = { key, until: Date.now() + this.cacheMs };
     this.activeCache.set(organizationId, entry);
     key.catch(() => {
       if (this.activeCache.get(organizationId) === entry) this.activeCache.delete(organizationId);
@@ -79,7 +88,7 @@ export class SigningKeyService {
       key = cached.key;
     } else {
       key = await this.db.getRepository(SigningKeyEntity).findOneBy({ kid });
-      this.kidCache.set(kid, { key, until: now.getTime() + CACHE_TTL_MS });
+      this.kidCache.set(kid, { key, until: now.getTime() + this.cacheMs });
     }
     return key && verifies(key, now) ? key : undefined;
   }
