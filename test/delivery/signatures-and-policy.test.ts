@@ -20,8 +20,10 @@ import {
   signerOf,
   signHere,
   slug,
+  startSecondNode,
   upload,
   urlOf,
+  type SecondNode,
 } from './delivery-client.js';
 
 const GRACE_SECONDS = 2;
@@ -313,5 +315,40 @@ describeWith([], 'space transform policy', () => {
     expect(url).toBe(old.replace(`/${spaceSlug}/`, `/${renamed}/`));
     expect((await fetchImage(url)).status).toBe(200);
     spaceSlug = renamed;
+  });
+});
+
+describeWith(['redis', 's3'], 'signing key rotation seen by two nodes', () => {
+  let t: TestTessera;
+  let second: SecondNode;
+  let secret: AssetView;
+
+  beforeAll(async () => {
+    const env = { SIGNING_KEY_GRACE_SECONDS: String(GRACE_SECONDS), JOBS_IN_PROCESS: 'true' };
+    t = await startTestTessera({ storage: 's3', cache: 'redis', env });
+    second = await startSecondNode(t, env);
+    secret = await upload(t, 'chelsea.png', { access: 'PRIVATE' });
+    await settle(t);
+  }, 120_000);
+  afterAll(async () => {
+    await second?.close();
+    await t?.close();
+  });
+
+  it('a key rotated through one node stops verifying on the other when its grace period ends', async () => {
+    const old = await urlOf(t, secret.id, { transform: { width: 140 } });
+    // Both nodes have verified (and may remember) the old key.
+    expect((await fetchImage(old)).status).toBe(200);
+    expect((await fetchImage(second.here(old))).status).toBe(200);
+    dataOf(await t.gql(`mutation { rotateSigningKey { kid } }`));
+    const rotatedAt = Date.now();
+    expect((await fetchImage(second.here(old))).status).toBe(200);
+    await new Promise((r) => setTimeout(r, Math.max(0, rotatedAt + GRACE_SECONDS * 1000 + 300 - Date.now())));
+    expectProblem(await fetchImage(old), 403, 'FORBIDDEN');
+    expectProblem(await fetchImage(second.here(old)), 403, 'FORBIDDEN');
+    // URLs either node gives now are signed with a key that verifies.
+    for (const url of [await urlOf(t, secret.id, { transform: { width: 141 } }), second.here(await urlOf(t, secret.id, { transform: { width: 142 } }))]) {
+      expect([url, (await fetchImage(url)).status]).toEqual([url, 200]);
+    }
   });
 });
