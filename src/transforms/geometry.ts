@@ -51,12 +51,14 @@ export function predictSize(given: TransformPlan, source: Size): Size {
 
 /**
  * The default width ladder: `count` widths from `min` to `max` on a geometric progression, rounded
- * to even pixels (64 … 3840 in 16 steps: each about 31% wider than the last).
+ * to even pixels (64 … 3840 in 16 steps: each about 31% wider than the last); widths that round
+ * alike are given once, and a ladder of one width is `min`.
  */
 export function widthLadder(min = 64, max = 3840, count = 16): number[] {
   const widths: number[] = [];
+  const steps = Math.max(1, count - 1);
   for (let i = 0; i < count; i += 1) {
-    const w = Math.round((min * (max / min) ** (i / (count - 1))) / 2) * 2;
+    const w = Math.round((min * (max / min) ** (i / steps)) / 2) * 2;
     if (!widths.includes(w)) widths.push(w);
   }
   return widths;
