@@ -28,7 +28,10 @@ describeWith([], 'canonical URLs and refusals', () => {
 
   beforeAll(async () => {
     t = await startTestTessera();
-    [rocket, secret] = await Promise.all([upload(t, 'rocket.jpg'), upload(t, 'chelsea.png', { access: 'PRIVATE' })]);
+    [rocket, secret] = await Promise.all([
+      upload(t, 'rocket.jpg'),
+      upload(t, 'chelsea.png', { access: 'PRIVATE' }),
+    ]);
     await settle(t);
   }, 120_000);
   afterAll(async () => {
@@ -45,7 +48,11 @@ describeWith([], 'canonical URLs and refusals', () => {
       ['an extension that is not the format', 'w_300-fmt_png.jpg', { width: 300, format: 'PNG' }],
       ['jpeg spelled out', 'w_300-fmt_jpeg.jpeg', { width: 300 }],
       ['defaults spelled out', 'g_center-q_auto-r_0-w_300.jpg', { width: 300 }],
-      ['numbers and colours not normalised', 'blur_1.50-w_300-h_300-f_contain-b_F00.jpg', { width: 300, height: 300, fit: 'CONTAIN', background: 'ff0000', blur: 1.5 }],
+      [
+        'numbers and colours not normalised',
+        'blur_1.50-w_300-h_300-f_contain-b_F00.jpg',
+        { width: 300, height: 300, fit: 'CONTAIN', background: 'ff0000', blur: 1.5 },
+      ],
       ['gravity that cannot matter', 'w_300-g_ne.jpg', { width: 300 }],
       ['the original with another extension', 'original.png', null],
       ['the original as jpeg', 'original.jpeg', null],
@@ -64,7 +71,9 @@ describeWith([], 'canonical URLs and refusals', () => {
     }
 
     it('a canonical URL is served as it is', async () => {
-      const canonical = await urlOf(t, rocket.id, { transform: { width: 300, height: 200, fit: 'INSIDE', gravity: 'NORTH' } });
+      const canonical = await urlOf(t, rocket.id, {
+        transform: { width: 300, height: 200, fit: 'INSIDE', gravity: 'NORTH' },
+      });
       expect(canonical).toMatch(/\/w_300-h_200-f_inside-fmt_jpg\.jpg$/);
       expect((await fetchImage(canonical)).status).toBe(200);
     });
@@ -111,12 +120,42 @@ describeWith([], 'canonical URLs and refusals', () => {
       ['a duplicated token', 'w_100-w_200.jpg', 400, 'BAD_USER_INPUT', 'w_200'],
       ['a duplicated flag', 'flip-w_100-flip.jpg', 400, 'BAD_USER_INPUT', 'flip'],
       ['two hyphens', 'w_100--h_100.jpg', 400, 'BAD_USER_INPUT', null],
-      ['25 operations', `${Array.from({ length: 25 }, (_, i) => ['bw', 'flip', 'flop', `w_${100 + i}`][i % 4]).join('-')}.jpg`, 400, 'BAD_USER_INPUT', null],
+      [
+        '25 operations',
+        `${Array.from({ length: 25 }, (_, i) => ['bw', 'flip', 'flop', `w_${100 + i}`][i % 4]).join('-')}.jpg`,
+        400,
+        'BAD_USER_INPUT',
+        null,
+      ],
       ['500 tokens', `${hundreds}.jpg`, 400, 'BAD_USER_INPUT', null],
-      ['a watermark that is not base64url', 'w_100-wm_not*base64.jpg', 400, 'BAD_USER_INPUT', 'wm_not*base64'],
-      ['a watermark that is not UTF-8', `w_100-wm_${Buffer.from([0xff, 0xfe, 0xfd]).toString('base64url')}.jpg`, 400, 'BAD_USER_INPUT', `wm_${Buffer.from([0xff, 0xfe, 0xfd]).toString('base64url')}`],
-      ['a watermark in an unknown corner', `w_100-wm_${Buffer.from('hi').toString('base64url')},middle.jpg`, 400, 'BAD_USER_INPUT', `wm_${Buffer.from('hi').toString('base64url')},middle`],
-      ['a crop outside the photograph', 'c_600,400,100,100-fmt_jpg.jpg', 400, 'BAD_USER_INPUT', 'c_600,400,100,100'],
+      [
+        'a watermark that is not base64url',
+        'w_100-wm_not*base64.jpg',
+        400,
+        'BAD_USER_INPUT',
+        'wm_not*base64',
+      ],
+      [
+        'a watermark that is not UTF-8',
+        `w_100-wm_${Buffer.from([0xff, 0xfe, 0xfd]).toString('base64url')}.jpg`,
+        400,
+        'BAD_USER_INPUT',
+        `wm_${Buffer.from([0xff, 0xfe, 0xfd]).toString('base64url')}`,
+      ],
+      [
+        'a watermark in an unknown corner',
+        `w_100-wm_${Buffer.from('hi').toString('base64url')},middle.jpg`,
+        400,
+        'BAD_USER_INPUT',
+        `wm_${Buffer.from('hi').toString('base64url')},middle`,
+      ],
+      [
+        'a crop outside the photograph',
+        'c_600,400,100,100-fmt_jpg.jpg',
+        400,
+        'BAD_USER_INPUT',
+        'c_600,400,100,100',
+      ],
       ['an unknown preset', 'preset_no-such-preset.jpg', 400, 'BAD_USER_INPUT', 'preset_no-such-preset'],
       ['no extension', 'w_100', 400, 'BAD_USER_INPUT', null],
     ];
@@ -136,7 +175,9 @@ describeWith([], 'canonical URLs and refusals', () => {
 
     it('a signed URL with bad operations is refused the same way', async () => {
       const before = rendersOf(t.tessera);
-      const answer = await fetchImage(signHere(t, secret, 'w_0.png', await signerOf(t, t.boot.organizationId)));
+      const answer = await fetchImage(
+        signHere(t, secret, 'w_0.png', await signerOf(t, t.boot.organizationId)),
+      );
       expect(expectProblem(answer, 400, 'BAD_USER_INPUT').token).toBe('w_0');
       expect(rendersOf(t.tessera)).toBe(before);
     });
@@ -161,7 +202,11 @@ describeWith([], 'canonical URLs and refusals', () => {
       const before = rendersOf(t.tessera);
       for (const path of paths) {
         const answer = await fetchImage(`${t.baseUrl}${path}`);
-        expect([path, answer.status, answer.headers.get('content-type')?.split(';')[0]]).toEqual([path, 404, 'application/problem+json']);
+        expect([path, answer.status, answer.headers.get('content-type')?.split(';')[0]]).toEqual([
+          path,
+          404,
+          'application/problem+json',
+        ]);
       }
       expect(rendersOf(t.tessera)).toBe(before);
     });
@@ -175,7 +220,8 @@ describeWith([], 'canonical URLs and refusals', () => {
       expect((await fetchImage(original)).status).toBe(200);
       dataOf(await t.gql(`mutation($id: ID!) { deleteAsset(id: $id) }`, { id: doomed.id }));
       const before = rendersOf(t.tessera);
-      for (const url of [variant, original, variant.replace('w_100', 'w_101')]) expectProblem(await fetchImage(url), 404, 'NOT_FOUND');
+      for (const url of [variant, original, variant.replace('w_100', 'w_101')])
+        expectProblem(await fetchImage(url), 404, 'NOT_FOUND');
       expect(rendersOf(t.tessera)).toBe(before);
     });
 
@@ -184,7 +230,9 @@ describeWith([], 'canonical URLs and refusals', () => {
       await settle(t);
       const old = await urlOf(t, asset.id, { transform: { width: 100 } });
       expect(await imageInfo((await fetchImage(old)).body)).toMatchObject({ width: 100, height: 87 });
-      const replaced = dataOf(await replaceAsset(t, asset.id, { bytes: fixture('astronaut.png'), filename: 'astronaut.png' })).replaceAsset;
+      const replaced = dataOf(
+        await replaceAsset(t, asset.id, { bytes: fixture('astronaut.png'), filename: 'astronaut.png' }),
+      ).replaceAsset;
       expect(replaced.version).toBe(asset.version + 1);
       await settle(t);
       const before = rendersOf(t.tessera);

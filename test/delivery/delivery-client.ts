@@ -20,7 +20,8 @@ import { signedImageUrl, type UrlSigner } from '../../src/signing/image-urls.js'
 /** Accept headers of image requests, as the browsers send them (2024–2025 releases). */
 export const ACCEPT = {
   chromium: 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8',
-  safari17: 'image/webp,image/avif,image/jxl,image/heic,image/heic-sequence,video/*;q=0.8,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5',
+  safari17:
+    'image/webp,image/avif,image/jxl,image/heic,image/heic-sequence,video/*;q=0.8,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5',
   firefox: 'image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5',
   any: '*/*',
 } as const;
@@ -33,27 +34,51 @@ export interface Fetched {
 }
 
 /** GET (or HEAD) without following redirects. */
-export async function fetchImage(url: string, headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET'): Promise<Fetched> {
+export async function fetchImage(
+  url: string,
+  headers: Record<string, string> = {},
+  method: 'GET' | 'HEAD' = 'GET',
+): Promise<Fetched> {
   const response = await fetch(url, { method, headers, redirect: 'manual' });
-  return { status: response.status, headers: response.headers, body: Buffer.from(await response.arrayBuffer()) };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: Buffer.from(await response.arrayBuffer()),
+  };
 }
 
 /** Format, size and channels of image bytes, as Sharp reads them. */
-export async function imageInfo(bytes: Buffer): Promise<{ format: string; width: number; height: number; channels: number; pages: number }> {
+export async function imageInfo(
+  bytes: Buffer,
+): Promise<{ format: string; width: number; height: number; channels: number; pages: number }> {
   const meta = await sharp(bytes).metadata();
-  return { format: meta.format ?? '', width: meta.width ?? 0, height: meta.pageHeight ?? meta.height ?? 0, channels: meta.channels ?? 0, pages: meta.pages ?? 1 };
+  return {
+    format: meta.format ?? '',
+    width: meta.width ?? 0,
+    height: meta.pageHeight ?? meta.height ?? 0,
+    channels: meta.channels ?? 0,
+    pages: meta.pages ?? 1,
+  };
 }
 
 /** Sharp's format name of an output format (`jpg` → `jpeg`, `avif` → `heif`). */
-export const sharpFormat = (format: string): string => ({ jpg: 'jpeg', avif: 'heif' } as Record<string, string>)[format] ?? format;
+export const sharpFormat = (format: string): string =>
+  (({ jpg: 'jpeg', avif: 'heif' }) as Record<string, string>)[format] ?? format;
 
 /** Media type of an output format. */
 export const mimeOf = (format: string): string => `image/${format === 'jpg' ? 'jpeg' : format}`;
 
 /** Checks an answer is a problem document with this status and code; returns it. */
-export function expectProblem(answer: Fetched, status: number, code: string): { code: string; detail: string; token?: string; [k: string]: unknown } {
+export function expectProblem(
+  answer: Fetched,
+  status: number,
+  code: string,
+): { code: string; detail: string; token?: string; [k: string]: unknown } {
   const text = answer.body.toString('utf8');
-  expect({ status: answer.status, type: answer.headers.get('content-type')?.split(';')[0] }).toEqual({ status, type: 'application/problem+json' });
+  expect({ status: answer.status, type: answer.headers.get('content-type')?.split(';')[0] }).toEqual({
+    status,
+    type: 'application/problem+json',
+  });
   const problem = JSON.parse(text) as { code: string; detail: string; status: number; token?: string };
   expect(problem.code).toBe(code);
   expect(problem.status).toBe(status);
@@ -63,7 +88,8 @@ export function expectProblem(answer: Fetched, status: number, code: string): { 
 
 /** The data of a GraphQL answer, or a thrown error naming its errors. */
 export function dataOf<T>(res: GraphQLResponse<T>): T {
-  if (!res.data || (res.errors?.length ?? 0) > 0) throw new Error(`GraphQL errors: ${JSON.stringify(res.errors)}`);
+  if (!res.data || (res.errors?.length ?? 0) > 0)
+    throw new Error(`GraphQL errors: ${JSON.stringify(res.errors)}`);
   return res.data;
 }
 
@@ -71,18 +97,18 @@ export function dataOf<T>(res: GraphQLResponse<T>): T {
 export async function upload(
   t: TestTessera,
   name: FixtureName,
-  options: { spaceId?: string; access?: 'PUBLIC' | 'PRIVATE'; bytes?: Buffer; filename?: string; tags?: string[] } = {},
+  options: {
+    spaceId?: string;
+    access?: 'PUBLIC' | 'PRIVATE';
+    bytes?: Buffer;
+    filename?: string;
+    tags?: string[];
+  } = {},
   key?: string,
 ): Promise<AssetView> {
   const { bytes, filename, ...rest } = options;
   const res = await uploadAsset(t, { bytes: bytes ?? fixture(name), filename: filename ?? name }, rest, key);
   return dataOf(res).uploadAsset;
-}
-
-/** A copy of a photograph with different bytes (re-encoded losslessly where it can), for a second asset. */
-export async function variantOfFixture(name: FixtureName, seed: number): Promise<Buffer> {
-  const image = sharp(fixture(name)).withMetadata({ exif: { IFD0: { ImageDescription: `copy ${seed}` } } });
-  return name.endsWith('.png') ? image.png().toBuffer() : image.jpeg({ quality: 95 }).toBuffer();
 }
 
 /** `Asset.url(...)`. */
@@ -106,7 +132,9 @@ export async function imageOf(
   assetId: string,
   args: { transform?: Record<string, unknown>; preset?: string } = {},
 ): Promise<{ url: string; width: number; height: number; format: string }> {
-  const res = await t.gql<{ asset: { image: { url: string; width: number; height: number; format: string } } }>(
+  const res = await t.gql<{
+    asset: { image: { url: string; width: number; height: number; format: string } };
+  }>(
     `query($id: ID!, $t: TransformInput, $p: String) { asset(id: $id) { image(transform: $t, preset: $p) { url width height format } } }`,
     { id: assetId, t: args.transform ?? null, p: args.preset ?? null },
   );
@@ -137,7 +165,12 @@ export function transformAsset(
 }
 
 /** The path prefix of an asset's image URLs: `{base}/v1/{access}/{org}/{tenant}/{space}/img/{id}/v{version}/`. */
-export const imageBase = (t: TestTessera, asset: Pick<AssetView, 'id' | 'version'>, access: 'pub' | 'priv' = 'pub', space = t.boot.space): string =>
+export const imageBase = (
+  t: TestTessera,
+  asset: Pick<AssetView, 'id' | 'version'>,
+  access: 'pub' | 'priv' = 'pub',
+  space = t.boot.space,
+): string =>
   `${t.baseUrl}/v1/${access}/${t.boot.organization}/${t.boot.tenant}/${space}/img/${asset.id}/v${asset.version}/`;
 
 /**
@@ -152,7 +185,10 @@ export async function settle(t: { tessera: Tessera }): Promise<void> {
 export const rendersOf = (tessera: Tessera): number => tessera.services.variants.renders;
 
 /** Variant rows of an asset (all versions). */
-export async function variantRows(t: TestTessera, assetId: string): Promise<{ canonical: string; format: string; storage_key: string; width: number; height: number }[]> {
+export async function variantRows(
+  t: TestTessera,
+  assetId: string,
+): Promise<{ canonical: string; format: string; storage_key: string; width: number; height: number }[]> {
   return (await t.tessera.registry.dataSource.query(
     'SELECT canonical, format, storage_key, width, height FROM variants WHERE asset_id = $1 ORDER BY created_at, id',
     [rowId(assetId)],
@@ -183,7 +219,10 @@ export interface SecondNode {
  * Starts a second Tessera on the same registry (PostgreSQL, or the first node's embedded one over
  * its socket), the same bucket or directory of objects, and the same Redis and key prefix.
  */
-export async function startSecondNode(first: TestTessera, extraEnv: Record<string, string> = {}): Promise<SecondNode> {
+export async function startSecondNode(
+  first: TestTessera,
+  extraEnv: Record<string, string> = {},
+): Promise<SecondNode> {
   const config = first.tessera.config;
   const registryUrl = (first.tessera.registry.dataSource.options as { url?: string }).url;
   if (!registryUrl) throw new Error('the first node has no registry URL');
@@ -252,7 +291,13 @@ export function signHere(
   exp: number = Math.floor(Date.now() / 1000) + 600,
   space = t.boot.space,
 ): string {
-  return signedImageUrl(t.baseUrl, { org: t.boot.organization, tenant: t.boot.tenant, space, assetId: asset.id, version: asset.version }, file, signer, exp);
+  return signedImageUrl(
+    t.baseUrl,
+    { org: t.boot.organization, tenant: t.boot.tenant, space, assetId: asset.id, version: asset.version },
+    file,
+    signer,
+    exp,
+  );
 }
 
 /** A random lowercase slug. */

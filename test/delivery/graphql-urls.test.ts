@@ -29,8 +29,23 @@ interface Node {
   width: number;
   height: number;
   url: string;
-  image: { url: string; width: number; height: number; srcSet: string; sizes: string; placeholder: { dataUri: string } };
-  srcSet: { src: string; srcSet: string; webpSrcSet: string | null; sizes: string; width: number; height: number; aspectRatio: number };
+  image: {
+    url: string;
+    width: number;
+    height: number;
+    srcSet: string;
+    sizes: string;
+    placeholder: { dataUri: string };
+  };
+  srcSet: {
+    src: string;
+    srcSet: string;
+    webpSrcSet: string | null;
+    sizes: string;
+    width: number;
+    height: number;
+    aspectRatio: number;
+  };
   variants: { edges: { node: { url: string; canonical: string; width: number; height: number } }[] };
 }
 
@@ -44,7 +59,11 @@ function entries(srcSet: string): [string, number][] {
 }
 
 /** Runs `work` on every item, `limit` at a time. */
-async function inBatches<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+async function inBatches<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: limit }, async () => {
@@ -67,8 +86,16 @@ describeWith([], 'GraphQL image fields in a list', () => {
         Array.from({ length: 5 }, async (_, k) => {
           const i = batch * 5 + k;
           const name = i % 2 === 0 ? 'rocket.jpg' : 'chelsea.png';
-          const bytes = await sharp(fixture(name)).modulate({ brightness: 1 + i / 100 }).jpeg({ quality: 90 }).toBuffer();
-          return upload(t, name, { spaceId, bytes, filename: `photo-${i}.jpg`, access: i % 4 === 3 ? 'PRIVATE' : 'PUBLIC' });
+          const bytes = await sharp(fixture(name))
+            .modulate({ brightness: 1 + i / 100 })
+            .jpeg({ quality: 90 })
+            .toBuffer();
+          return upload(t, name, {
+            spaceId,
+            bytes,
+            filename: `photo-${i}.jpg`,
+            access: i % 4 === 3 ? 'PRIVATE' : 'PUBLIC',
+          });
         }),
       );
       assets.push(...made);
@@ -111,9 +138,13 @@ describeWith([], 'GraphQL image fields in a list', () => {
       expect(webp.map(([, w]) => w)).toEqual(entries(node.srcSet.srcSet).map(([, w]) => w));
       for (const [url, width] of webp) expect1(url, width, scale(width));
 
-      for (const { node: variant } of node.variants.edges) expect1(variant.url, variant.width, variant.height);
+      for (const { node: variant } of node.variants.edges)
+        expect1(variant.url, variant.width, variant.height);
       const urls = [node.url, node.image.url, node.srcSet.src, ...node.variants.edges.map((e) => e.node.url)];
-      for (const url of urls) expect(url).toMatch(node.access === 'PRIVATE' ? /\/v1\/priv\/.*\?exp=\d+&kid=\w+&sig=[\w-]{43}$/ : /\/v1\/pub\/[^?]*$/);
+      for (const url of urls)
+        expect(url).toMatch(
+          node.access === 'PRIVATE' ? /\/v1\/priv\/.*\?exp=\d+&kid=\w+&sig=[\w-]{43}$/ : /\/v1\/pub\/[^?]*$/,
+        );
     }
     expect(nodes.filter((n) => n.variants.edges.length > 0).length).toBeGreaterThanOrEqual(6);
 
@@ -152,7 +183,11 @@ describeWith([], 'GraphQL image fields in a list', () => {
       const image = dataOf(res).asset.image;
       const offered = entries(image.srcSet);
       const widest = Math.max(...offered.map(([, w]) => w));
-      expect([transform, widest <= Math.max(most, image.width), widest >= image.width]).toEqual([transform, true, true]);
+      expect([transform, widest <= Math.max(most, image.width), widest >= image.width]).toEqual([
+        transform,
+        true,
+        true,
+      ]);
       for (const [url, width] of offered.slice(-2)) {
         const info = await imageInfo((await fetchImage(url)).body);
         expect([url, info.width]).toEqual([url, width]);
@@ -162,8 +197,15 @@ describeWith([], 'GraphQL image fields in a list', () => {
 
   it('the number of SQL statements does not grow with the page size', async () => {
     const presetSlug = slug('list');
-    dataOf(await t.gql(`mutation($input: CreatePresetInput!) { createPreset(input: $input) { id } }`, { input: { spaceId, name: 'List', slug: presetSlug, transform: { width: 150 } } }));
-    const withPreset = QUERY.replace('id access width height', `id access width height preset: url(preset: "${presetSlug}") presetImage: image(preset: "${presetSlug}") { url }`);
+    dataOf(
+      await t.gql(`mutation($input: CreatePresetInput!) { createPreset(input: $input) { id } }`, {
+        input: { spaceId, name: 'List', slug: presetSlug, transform: { width: 150 } },
+      }),
+    );
+    const withPreset = QUERY.replace(
+      'id access width height',
+      `id access width height preset: url(preset: "${presetSlug}") presetImage: image(preset: "${presetSlug}") { url }`,
+    );
     // The counter is the process's: the least of three runs leaves out background work (jobs, metering).
     const count = async (query: string, first: number): Promise<number> => {
       const runs: number[] = [];

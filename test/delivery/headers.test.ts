@@ -9,7 +9,18 @@ import { createHash } from 'node:crypto';
 import { describeWith } from '../support/services.js';
 import { startTestTessera, type TestTessera } from '../support/tessera.js';
 import type { AssetView } from '../ingestion/ingest-client.js';
-import { ACCEPT, fetchImage, imageInfo, rendersOf, settle, sharpFormat, startSecondNode, upload, urlOf, type SecondNode } from './delivery-client.js';
+import {
+  ACCEPT,
+  fetchImage,
+  imageInfo,
+  rendersOf,
+  settle,
+  sharpFormat,
+  startSecondNode,
+  upload,
+  urlOf,
+  type SecondNode,
+} from './delivery-client.js';
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -45,7 +56,9 @@ describeWith([], 'image endpoint headers', () => {
     expect(first.headers.get('cache-control')).toBe(IMMUTABLE);
     expect(first.headers.get('vary')).toBeNull();
     expect(first.headers.get('x-cache')).toBe('render');
-    expect(first.headers.get('server-timing')).toMatch(/^cache;desc="render", render;dur=\d+, total;dur=[\d.]+$/);
+    expect(first.headers.get('server-timing')).toMatch(
+      /^cache;desc="render", render;dur=\d+, total;dur=[\d.]+$/,
+    );
     expect(await imageInfo(first.body)).toMatchObject({ format: 'jpeg', width: 320 });
 
     const second = await fetchImage(url);
@@ -79,7 +92,8 @@ describeWith([], 'image endpoint headers', () => {
     const get = await fetchImage(url);
     expect(head.status).toBe(200);
     expect(head.body.length).toBe(0);
-    for (const name of ['content-type', 'content-length', 'etag', 'cache-control']) expect([name, head.headers.get(name)]).toEqual([name, get.headers.get(name)]);
+    for (const name of ['content-type', 'content-length', 'etag', 'cache-control'])
+      expect([name, head.headers.get(name)]).toEqual([name, get.headers.get(name)]);
     expect(head.headers.get('content-type')).toBe('image/webp');
     expect(Number(head.headers.get('content-length'))).toBe(get.body.length);
     expect(get.headers.get('x-cache')).toBe('memory');
@@ -97,7 +111,11 @@ describeWith([], 'image endpoint headers', () => {
     expect(answer.headers.get('cache-control')).toBe(IMMUTABLE);
     expect((await fetchImage(url, { 'if-none-match': `"${rocket.sha256}"` })).status).toBe(304);
     const head = await fetchImage(url, {}, 'HEAD');
-    expect([head.status, head.body.length, Number(head.headers.get('content-length'))]).toEqual([200, 0, rocket.bytes]);
+    expect([head.status, head.body.length, Number(head.headers.get('content-length'))]).toEqual([
+      200,
+      0,
+      rocket.bytes,
+    ]);
   });
 
   it('a signed URL is cached privately, no longer than it is valid', async () => {
@@ -147,7 +165,9 @@ describeWith([], 'image endpoint headers', () => {
 
     it('an explicit format never says Vary', async () => {
       for (const format of ['JPG', 'PNG', 'WEBP', 'AVIF'] as const) {
-        const answer = await fetchImage(await urlOf(t, rocket.id, { transform: { width: 100, format } }), { accept: ACCEPT.chromium });
+        const answer = await fetchImage(await urlOf(t, rocket.id, { transform: { width: 100, format } }), {
+          accept: ACCEPT.chromium,
+        });
         expect([format, answer.status, answer.headers.get('vary')]).toEqual([format, 200, null]);
       }
     });
@@ -174,7 +194,12 @@ describeWith(['redis', 's3'], 'two nodes sharing the registry, S3 and Redis', ()
 
   const rowsFor = async (canonical: string): Promise<number> =>
     Number(
-      ((await t.tessera.registry.dataSource.query('SELECT count(*)::int AS n FROM variants WHERE canonical = $1', [canonical])) as { n: number }[])[0]!.n,
+      (
+        (await t.tessera.registry.dataSource.query(
+          'SELECT count(*)::int AS n FROM variants WHERE canonical = $1',
+          [canonical],
+        )) as { n: number }[]
+      )[0]!.n,
     );
 
   it('a small variant rendered on one node is served by the other from Redis, then from its memory', async () => {

@@ -7,7 +7,11 @@ import sharp, { type Sharp } from 'sharp';
 /** RGB pixels of an image (alpha dropped, grey expanded to three channels). */
 export async function rgb(bytes: Buffer | Sharp): Promise<{ data: Buffer; width: number; height: number }> {
   const image = Buffer.isBuffer(bytes) ? sharp(bytes) : bytes;
-  const { data, info } = await image.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await image
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   if (info.channels === 3) return { data, width: info.width, height: info.height };
   // A one-channel image: repeat the grey value.
   const out = Buffer.alloc(info.width * info.height * 3);
@@ -26,7 +30,8 @@ export interface Region {
 /** Mean absolute difference per channel value (0–255) of two same-sized images, over a region (default all). */
 export async function meanDifference(a: Buffer | Sharp, b: Buffer | Sharp, region?: Region): Promise<number> {
   const [x, y] = await Promise.all([rgb(a), rgb(b)]);
-  if (x.width !== y.width || x.height !== y.height) throw new Error(`sizes differ: ${x.width}×${x.height} vs ${y.width}×${y.height}`);
+  if (x.width !== y.width || x.height !== y.height)
+    throw new Error(`sizes differ: ${x.width}×${x.height} vs ${y.width}×${y.height}`);
   const r = region ?? { left: 0, top: 0, width: x.width, height: x.height };
   let sum = 0;
   for (let row = r.top; row < r.top + r.height; row += 1) {

@@ -43,7 +43,10 @@ describeWith([], 'signed URLs', () => {
 
   beforeAll(async () => {
     t = await startTestTessera({ env: { SIGNING_KEY_GRACE_SECONDS: String(GRACE_SECONDS) } });
-    [secret, open] = await Promise.all([upload(t, 'chelsea.png', { access: 'PRIVATE' }), upload(t, 'rocket.jpg')]);
+    [secret, open] = await Promise.all([
+      upload(t, 'chelsea.png', { access: 'PRIVATE' }),
+      upload(t, 'rocket.jpg'),
+    ]);
     await settle(t);
   }, 120_000);
   afterAll(async () => {
@@ -51,7 +54,11 @@ describeWith([], 'signed URLs', () => {
   });
 
   it("a private asset's URLs from GraphQL are signed and work; its public URL is refused", async () => {
-    for (const args of [{}, { transform: { width: 200 } }, { transform: { width: 200, format: 'WEBP' as const } }]) {
+    for (const args of [
+      {},
+      { transform: { width: 200 } },
+      { transform: { width: 200, format: 'WEBP' as const } },
+    ]) {
       const url = await urlOf(t, secret.id, args);
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/priv\/.*\?exp=\d+&kid=[0-9a-z]+&sig=[\w-]{43}$/);
       const answer = await fetchImage(url);
@@ -93,7 +100,13 @@ describeWith([], 'signed URLs', () => {
   it('a missing or partial signature is refused with 401', async () => {
     const url = await urlOf(t, secret.id, { transform: { width: 220 } });
     const before = rendersOf(t.tessera);
-    for (const bad of [url.split('?')[0]!, withParam(url, 'sig', null), withParam(url, 'kid', null), withParam(url, 'exp', null), withParam(url, 'exp', 'soon')]) {
+    for (const bad of [
+      url.split('?')[0]!,
+      withParam(url, 'sig', null),
+      withParam(url, 'kid', null),
+      withParam(url, 'exp', null),
+      withParam(url, 'exp', 'soon'),
+    ]) {
       const answer = await fetchImage(bad);
       expect([bad, answer.status]).toEqual([bad, 401]);
       expectProblem(answer, 401, 'UNAUTHENTICATED');
@@ -125,19 +138,28 @@ describeWith([], 'signed URLs', () => {
     expect(exp).toBeGreaterThanOrEqual(now + 120);
     expect(exp).toBeLessThanOrEqual(now + 120 + 300);
     for (const expiresIn of [0, -1, 365 * 86_400]) {
-      const res = await t.gql(`query($id: ID!, $e: Int) { asset(id: $id) { url(expiresIn: $e) } }`, { id: secret.id, e: expiresIn });
+      const res = await t.gql(`query($id: ID!, $e: Int) { asset(id: $id) { url(expiresIn: $e) } }`, {
+        id: secret.id,
+        e: expiresIn,
+      });
       expect(codes(res)).toEqual(['BAD_USER_INPUT']);
     }
   });
 
   it("a signature made with another organization's key is refused with 403", async () => {
-    const other = await bootstrapOrganization(t.tessera.registry.dataSource, t.tessera.services, t.baseUrl, { organization: `Other ${slug('o')}` });
+    const other = await bootstrapOrganization(t.tessera.registry.dataSource, t.tessera.services, t.baseUrl, {
+      organization: `Other ${slug('o')}`,
+    });
     const theirs = await signerOf(t, other.organizationId);
     const ours = await signerOf(t, t.boot.organizationId);
     expect(theirs.kid).not.toBe(ours.kid);
     expect((await fetchImage(signHere(t, secret, 'w_250-fmt_png.png', ours))).status).toBe(200);
     expectProblem(await fetchImage(signHere(t, secret, 'w_250-fmt_png.png', theirs)), 403, 'FORBIDDEN');
-    expectProblem(await fetchImage(signHere(t, secret, 'w_250-fmt_png.png', { kid: ours.kid, secret: theirs.secret })), 403, 'FORBIDDEN');
+    expectProblem(
+      await fetchImage(signHere(t, secret, 'w_250-fmt_png.png', { kid: ours.kid, secret: theirs.secret })),
+      403,
+      'FORBIDDEN',
+    );
   });
 
   it('an asset made private stops answering its public URLs at once; made public again, they work', async () => {
@@ -145,7 +167,12 @@ describeWith([], 'signed URLs', () => {
     const url = await urlOf(t, asset.id, { transform: { width: 150 } });
     expect((await fetchImage(url)).status).toBe(200);
     const setAccess = async (access: 'PUBLIC' | 'PRIVATE') =>
-      dataOf(await t.gql(`mutation($id: ID!, $a: Access) { updateAsset(id: $id, input: { access: $a }) { id } }`, { id: asset.id, a: access }));
+      dataOf(
+        await t.gql(`mutation($id: ID!, $a: Access) { updateAsset(id: $id, input: { access: $a }) { id } }`, {
+          id: asset.id,
+          a: access,
+        }),
+      );
     await setAccess('PRIVATE');
     expectProblem(await fetchImage(url), 401, 'UNAUTHENTICATED');
     const signed = await urlOf(t, asset.id, { transform: { width: 150 } });
@@ -161,18 +188,29 @@ describeWith([], 'signed URLs', () => {
     const oldKid = new URL(oldUrl).searchParams.get('kid');
     expect((await fetchImage(oldUrl)).status).toBe(200);
 
-    const rotated = dataOf(await t.gql<{ rotateSigningKey: { kid: string; status: string } }>(`mutation { rotateSigningKey { kid status } }`)).rotateSigningKey;
+    const rotated = dataOf(
+      await t.gql<{ rotateSigningKey: { kid: string; status: string } }>(
+        `mutation { rotateSigningKey { kid status } }`,
+      ),
+    ).rotateSigningKey;
     const rotatedAt = Date.now();
     expect(rotated.status).toBe('ACTIVE');
     expect(rotated.kid).not.toBe(oldKid);
-    const keys = dataOf(await t.gql<{ signingKeys: { kid: string; status: string; verifyUntil: string | null }[] }>(`{ signingKeys { kid status verifyUntil } }`)).signingKeys;
+    const keys = dataOf(
+      await t.gql<{ signingKeys: { kid: string; status: string; verifyUntil: string | null }[] }>(
+        `{ signingKeys { kid status verifyUntil } }`,
+      ),
+    ).signingKeys;
     const retiring = keys.find((k) => k.kid === oldKid)!;
     expect(retiring.status).toBe('RETIRING');
-    expect(Math.abs(Date.parse(retiring.verifyUntil!) - (rotatedAt + GRACE_SECONDS * 1000))).toBeLessThan(1500);
+    expect(Math.abs(Date.parse(retiring.verifyUntil!) - (rotatedAt + GRACE_SECONDS * 1000))).toBeLessThan(
+      1500,
+    );
 
     const newUrl = await urlOf(t, secret.id, { transform: { width: 260 } });
     expect(new URL(newUrl).searchParams.get('kid')).toBe(rotated.kid);
-    for (const url of [oldUrl, oldOriginal, newUrl]) expect([url, (await fetchImage(url)).status]).toEqual([url, 200]);
+    for (const url of [oldUrl, oldOriginal, newUrl])
+      expect([url, (await fetchImage(url)).status]).toEqual([url, 200]);
 
     await new Promise((r) => setTimeout(r, Math.max(0, rotatedAt + GRACE_SECONDS * 1000 + 300 - Date.now())));
     for (const url of [oldUrl, oldOriginal]) expectProblem(await fetchImage(url), 403, 'FORBIDDEN');
@@ -201,13 +239,25 @@ describeWith([], 'space transform policy', () => {
   beforeAll(async () => {
     t = await startTestTessera();
     spaceId = await createSpace(t, `Policy ${slug('s')}`);
-    const space = dataOf(await t.gql<{ node: { slug: string } }>(`query($id: ID!) { node(id: $id) { ... on Space { slug } } }`, { id: spaceId })).node;
+    const space = dataOf(
+      await t.gql<{ node: { slug: string } }>(`query($id: ID!) { node(id: $id) { ... on Space { slug } } }`, {
+        id: spaceId,
+      }),
+    ).node;
     spaceSlug = space.slug;
-    [photo, secret] = await Promise.all([upload(t, 'rocket.jpg', { spaceId }), upload(t, 'chelsea.png', { spaceId, access: 'PRIVATE' })]);
+    [photo, secret] = await Promise.all([
+      upload(t, 'rocket.jpg', { spaceId }),
+      upload(t, 'chelsea.png', { spaceId, access: 'PRIVATE' }),
+    ]);
     presetSlug = slug('card');
     dataOf(
       await t.gql(`mutation($input: CreatePresetInput!) { createPreset(input: $input) { id } }`, {
-        input: { spaceId, name: 'Card', slug: presetSlug, transform: { width: 200, height: 150, format: 'WEBP' } },
+        input: {
+          spaceId,
+          name: 'Card',
+          slug: presetSlug,
+          transform: { width: 200, height: 150, format: 'WEBP' },
+        },
       }),
     );
     await settle(t);
@@ -232,7 +282,14 @@ describeWith([], 'space transform policy', () => {
         const problem = expectProblem(await fetchImage(`${base(photo)}${file}`), 403, 'FORBIDDEN');
         expect(problem.detail).toMatch(/preset/i);
       }
-      const signed = signHere(t, secret, 'w_120-fmt_png.png', await signerOf(t, t.boot.organizationId), undefined, spaceSlug);
+      const signed = signHere(
+        t,
+        secret,
+        'w_120-fmt_png.png',
+        await signerOf(t, t.boot.organizationId),
+        undefined,
+        spaceSlug,
+      );
       expectProblem(await fetchImage(signed), 403, 'FORBIDDEN');
       expect(rendersOf(t.tessera)).toBe(before);
     });
@@ -242,19 +299,37 @@ describeWith([], 'space transform policy', () => {
       expect(answer.status).toBe(200);
       expect(await imageInfo(answer.body)).toMatchObject({ format: 'webp', width: 200, height: 150 });
       expect((await fetchImage(`${base(photo)}original.jpg`)).status).toBe(200);
-      for (const url of [await urlOf(t, secret.id, { preset: presetSlug }), await urlOf(t, secret.id), await urlOf(t, photo.id, { preset: presetSlug })]) {
+      for (const url of [
+        await urlOf(t, secret.id, { preset: presetSlug }),
+        await urlOf(t, secret.id),
+        await urlOf(t, photo.id, { preset: presetSlug }),
+      ]) {
         expect([url, (await fetchImage(url)).status]).toEqual([url, 200]);
       }
     });
 
     it('GraphQL gives no URL the space would refuse: ad-hoc transforms are FORBIDDEN, srcsets hold the preset only', async () => {
-      for (const field of ['url(transform: { width: 300 })', 'image(transform: { width: 300 }) { url }', 'srcSet(transform: { width: 300 }) { src }']) {
+      for (const field of [
+        'url(transform: { width: 300 })',
+        'image(transform: { width: 300 }) { url }',
+        'srcSet(transform: { width: 300 }) { src }',
+      ]) {
         const res = await t.gql(`query($id: ID!) { asset(id: $id) { ${field} } }`, { id: photo.id });
         expect([field, codes(res)]).toEqual([field, ['FORBIDDEN']]);
       }
-      const original = dataOf(await t.gql<{ asset: { srcSet: { srcSet: string } } }>(`query($id: ID!) { asset(id: $id) { srcSet(widths: [100, 200]) { srcSet } } }`, { id: photo.id }));
+      const original = dataOf(
+        await t.gql<{ asset: { srcSet: { srcSet: string } } }>(
+          `query($id: ID!) { asset(id: $id) { srcSet(widths: [100, 200]) { srcSet } } }`,
+          { id: photo.id },
+        ),
+      );
       expect(original.asset.srcSet.srcSet).toBe(`${base(photo)}original.jpg 640w`);
-      const res = await t.gql<{ asset: { image: { url: string; srcSet: string }; srcSet: { src: string; srcSet: string; webpSrcSet: string | null } } }>(
+      const res = await t.gql<{
+        asset: {
+          image: { url: string; srcSet: string };
+          srcSet: { src: string; srcSet: string; webpSrcSet: string | null };
+        };
+      }>(
         `query($id: ID!, $p: String) { asset(id: $id) { image(preset: $p) { url srcSet } srcSet(preset: $p) { src srcSet webpSrcSet } } }`,
         { id: photo.id, p: presetSlug },
       );
@@ -265,10 +340,11 @@ describeWith([], 'space transform policy', () => {
     });
 
     it("the URL of a preset's variant, as GraphQL lists it, is one the space serves", async () => {
-      const res = await t.gql<{ asset: { variants: { edges: { node: { canonical: string; url: string } }[] } } }>(
-        `query($id: ID!) { asset(id: $id) { variants(first: 10) { edges { node { canonical url } } } } }`,
-        { id: photo.id },
-      );
+      const res = await t.gql<{
+        asset: { variants: { edges: { node: { canonical: string; url: string } }[] } };
+      }>(`query($id: ID!) { asset(id: $id) { variants(first: 10) { edges { node { canonical url } } } } }`, {
+        id: photo.id,
+      });
       const nodes = dataOf(res).asset.variants.edges.map((e) => e.node);
       const preset = nodes.find((n) => n.canonical === 'w_200-h_150-f_cover-fmt_webp');
       expect(preset?.url).toBe(`${base(photo)}preset_${presetSlug}.webp`);
@@ -296,7 +372,9 @@ describeWith([], 'space transform policy', () => {
       expect(answer.headers.get('cache-control')).toMatch(/^private, max-age=\d+$/);
       expect(await imageInfo(answer.body)).toMatchObject({ width: 310 });
       expectProblem(await fetchImage(withParam(adHoc, 'sig', 'A'.repeat(43))), 403, 'FORBIDDEN');
-      expect(await urlOf(t, photo.id, { preset: presetSlug })).toBe(`${base(photo)}preset_${presetSlug}.webp`);
+      expect(await urlOf(t, photo.id, { preset: presetSlug })).toBe(
+        `${base(photo)}preset_${presetSlug}.webp`,
+      );
       expect(await urlOf(t, photo.id)).toBe(`${base(photo)}original.jpg`);
     });
   });
@@ -306,10 +384,15 @@ describeWith([], 'space transform policy', () => {
     expect((await fetchImage(`${base(photo)}w_300-fmt_jpg.jpg`)).status).toBe(200);
   });
 
-  it("a new space slug moves every URL at once: the old ones answer 404, GraphQL gives the new ones", async () => {
+  it('a new space slug moves every URL at once: the old ones answer 404, GraphQL gives the new ones', async () => {
     const old = `${base(photo)}w_300-fmt_jpg.jpg`;
     const renamed = slug('renamed');
-    dataOf(await t.gql(`mutation($id: ID!, $s: String) { updateSpace(id: $id, input: { slug: $s }) { slug } }`, { id: spaceId, s: renamed }));
+    dataOf(
+      await t.gql(`mutation($id: ID!, $s: String) { updateSpace(id: $id, input: { slug: $s }) { slug } }`, {
+        id: spaceId,
+        s: renamed,
+      }),
+    );
     expectProblem(await fetchImage(old), 404, 'NOT_FOUND');
     const url = await urlOf(t, photo.id, { transform: { width: 300 } });
     expect(url).toBe(old.replace(`/${spaceSlug}/`, `/${renamed}/`));
@@ -347,7 +430,10 @@ describeWith(['redis', 's3'], 'signing key rotation seen by two nodes', () => {
     expectProblem(await fetchImage(old), 403, 'FORBIDDEN');
     expectProblem(await fetchImage(second.here(old)), 403, 'FORBIDDEN');
     // URLs either node gives now are signed with a key that verifies.
-    for (const url of [await urlOf(t, secret.id, { transform: { width: 141 } }), second.here(await urlOf(t, secret.id, { transform: { width: 142 } }))]) {
+    for (const url of [
+      await urlOf(t, secret.id, { transform: { width: 141 } }),
+      second.here(await urlOf(t, secret.id, { transform: { width: 142 } })),
+    ]) {
       expect([url, (await fetchImage(url)).status]).toEqual([url, 200]);
     }
   });

@@ -51,14 +51,22 @@ describeWith([], 'single flight on one node', () => {
 
   it('50 concurrent first requests: all 200, identical bytes, one render, one row, one object', async () => {
     const url = await urlOf(t, photo.id, { transform: { width: 900, format: 'WEBP' } });
-    const [rowsBefore, objectsBefore, before] = [await variantRows(t, photo.id), await variantObjects(t, photo), rendersOf(t.tessera)];
+    const [rowsBefore, objectsBefore, before] = [
+      await variantRows(t, photo.id),
+      await variantObjects(t, photo),
+      rendersOf(t.tessera),
+    ];
     const answers = await Promise.all(Array.from({ length: 50 }, () => fetchImage(url)));
     const hash = sameImage(answers);
     expect(rendersOf(t.tessera) - before).toBe(1);
     expect(await imageInfo(answers[0]!.body)).toMatchObject({ format: 'webp', width: 900 });
 
-    const rows = (await variantRows(t, photo.id)).filter((r) => !rowsBefore.some((b) => b.storage_key === r.storage_key));
-    expect(rows).toEqual([expect.objectContaining({ canonical: 'w_900-fmt_webp', format: 'webp', width: 900 })]);
+    const rows = (await variantRows(t, photo.id)).filter(
+      (r) => !rowsBefore.some((b) => b.storage_key === r.storage_key),
+    );
+    expect(rows).toEqual([
+      expect.objectContaining({ canonical: 'w_900-fmt_webp', format: 'webp', width: 900 }),
+    ]);
     const objects = (await variantObjects(t, photo)).filter((key) => !objectsBefore.includes(key));
     expect(objects).toEqual([rows[0]!.storage_key]);
     expect(sha256(await t.tessera.store.readBuffer(objects[0]!))).toBe(hash);
@@ -75,9 +83,16 @@ describeWith([], 'single flight on one node', () => {
     const answers = await Promise.all(accepts.map((accept) => fetchImage(url, { accept })));
     sameImage(answers.filter((_, i) => i % 2 === 0));
     sameImage(answers.filter((_, i) => i % 2 === 1));
-    expect(new Set(answers.map((a) => a.headers.get('content-type')))).toEqual(new Set(['image/avif', 'image/jpeg']));
+    expect(new Set(answers.map((a) => a.headers.get('content-type')))).toEqual(
+      new Set(['image/avif', 'image/jpeg']),
+    );
     expect(rendersOf(t.tessera) - before).toBe(2);
-    expect((await variantRows(t, photo.id)).filter((r) => r.canonical.startsWith('w_400-')).map((r) => r.canonical).sort()).toEqual(['w_400-fmt_avif', 'w_400-fmt_jpg']);
+    expect(
+      (await variantRows(t, photo.id))
+        .filter((r) => r.canonical.startsWith('w_400-'))
+        .map((r) => r.canonical)
+        .sort(),
+    ).toEqual(['w_400-fmt_avif', 'w_400-fmt_jpg']);
   });
 
   it('transformAsset and URL requests at the same moment share one render', async () => {
@@ -87,7 +102,11 @@ describeWith([], 'single flight on one node', () => {
       transformAsset(t, photo.id, { transform: { width: 640, height: 480 } }),
       ...Array.from({ length: 10 }, () => fetchImage(url)),
     ]);
-    expect(dataOf(variant).transformAsset).toMatchObject({ canonical: 'w_640-h_480-f_cover-fmt_jpg', width: 640, height: 480 });
+    expect(dataOf(variant).transformAsset).toMatchObject({
+      canonical: 'w_640-h_480-f_cover-fmt_jpg',
+      width: 640,
+      height: 480,
+    });
     sameImage(answers as Fetched[]);
     expect(rendersOf(t.tessera) - before).toBe(1);
   });
@@ -114,19 +133,24 @@ describeWith(['redis', 's3'], 'single flight across two nodes', () => {
     const url = await urlOf(t, photo.id, { transform: { width: 1000, format: 'JPG' } });
     const before = [rendersOf(t.tessera), rendersOf(second.tessera)];
     const [objectsBefore, rowsBefore] = [await variantObjects(t, photo), await variantRows(t, photo.id)];
-    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => fetchImage(i % 2 === 0 ? url : second.here(url))));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => fetchImage(i % 2 === 0 ? url : second.here(url))),
+    );
     const hash = sameImage(answers);
     const renders = [rendersOf(t.tessera) - before[0]!, rendersOf(second.tessera) - before[1]!];
     expect(renders[0]! + renders[1]!).toBe(1);
     // The node that did not render read the other's result from the registry and S3.
     const layers = new Set(answers.map((a) => a.headers.get('x-cache')));
     expect([...layers].every((l) => l === 'render' || l === 'registry' || l === 'redis')).toBe(true);
-    const rows = (await variantRows(t, photo.id)).filter((r) => !rowsBefore.some((b) => b.storage_key === r.storage_key));
+    const rows = (await variantRows(t, photo.id)).filter(
+      (r) => !rowsBefore.some((b) => b.storage_key === r.storage_key),
+    );
     expect(rows.map((r) => r.canonical)).toEqual(['w_1000-fmt_jpg']);
     const objects = (await variantObjects(t, photo)).filter((key) => !objectsBefore.includes(key));
     expect(objects).toEqual([rows[0]!.storage_key]);
     expect(sha256(await t.tessera.store.readBuffer(objects[0]!))).toBe(hash);
-    for (const node of [url, second.here(url)]) expect((await fetchImage(node)).headers.get('x-cache')).toBe('memory');
+    for (const node of [url, second.here(url)])
+      expect((await fetchImage(node)).headers.get('x-cache')).toBe('memory');
   });
 });
 
@@ -145,7 +169,9 @@ describeWith([], 'renders beyond the bound', () => {
   });
 
   it('are refused with 503 and Retry-After, render nothing, and succeed when retried', async () => {
-    const urls = await Promise.all([500, 510, 520, 530, 540, 550, 560, 570].map((width) => urlOf(t, photo.id, { transform: { width } })));
+    const urls = await Promise.all(
+      [500, 510, 520, 530, 540, 550, 560, 570].map((width) => urlOf(t, photo.id, { transform: { width } })),
+    );
     const before = rendersOf(t.tessera);
     const answers = await Promise.all(urls.map((url) => fetchImage(url)));
     const refused = answers.flatMap((a, i) => (a.status === 503 ? [i] : []));
@@ -163,6 +189,8 @@ describeWith([], 'renders beyond the bound', () => {
       expect([urls[i], again.status, again.headers.get('x-cache')]).toEqual([urls[i], 200, 'render']);
     }
     expect(rendersOf(t.tessera) - before).toBe(urls.length);
-    expect((await variantRows(t, photo.id)).filter((r) => /^w_5[0-7]0-fmt_jpg$/.test(r.canonical))).toHaveLength(urls.length);
+    expect(
+      (await variantRows(t, photo.id)).filter((r) => /^w_5[0-7]0-fmt_jpg$/.test(r.canonical)),
+    ).toHaveLength(urls.length);
   });
 });
