@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import sharp from 'sharp';
-import { negotiateFormat, predictSize, OUTPUT_FORMATS, type OutputFormat } from '../../src/transforms/index.js';
+import { CORNERS, FITS, GRAVITIES, negotiateFormat, predictSize, OUTPUT_FORMATS, type OutputFormat } from '../../src/transforms/index.js';
 import { fixture } from '../support/fixtures.js';
 import { magicFormat, pixelAt, pixels, planOf, render } from './render-support.js';
 
@@ -176,5 +176,72 @@ describe('output format', () => {
     const a = await render(rocket, 'w_150-dpr_2');
     const b = await render(rocket, 'w_300');
     expect(a.data.equals(b.data)).toBe(true);
+  });
+});
+
+describe('any plan', () => {
+  it('renders on a still, a transparent, an EXIF-oriented and an animated source to its predicted size, in its format', async () => {
+    const photo = await sharp(chelsea).resize(120).toBuffer(); // 120×80
+    const sources: { name: string; data: Buffer; size: { width: number; height: number }; animated: boolean }[] = [
+      { name: 'photo', data: photo, size: { width: 120, height: 80 }, animated: false },
+      { name: 'logo', data: await sharp(fixture('logo.png')).resize(100, 100, { fit: 'fill' }).toBuffer(), size: { width: 100, height: 100 }, animated: false },
+      { name: 'exif', data: await sharp(await sharp(photo).rotate(90).toBuffer()).withMetadata({ orientation: 8 }).jpeg().toBuffer(), size: { width: 120, height: 80 }, animated: false },
+      { name: 'gif', data: fixture('no_time_for_that_tiny.gif'), size: { width: 14, height: 25 }, animated: true },
+    ];
+    const SHARP_NAME: Record<OutputFormat, string> = { jpg: 'jpeg', png: 'png', webp: 'webp', avif: 'heif', gif: 'gif' };
+    const fraction = fc.double({ min: 0, max: 1, noNaN: true });
+    const arb = fc.record({
+      source: fc.nat(sources.length - 1),
+      crop: fc.option(fc.tuple(fraction, fraction, fraction, fraction)),
+      w: fc.option(fc.integer({ min: 1, max: 300 })),
+      h: fc.option(fc.integer({ min: 1, max: 300 })),
+      f: fc.option(fc.constantFrom(...FITS)),
+      g: fc.option(fc.constantFrom(...GRAVITIES)),
+      b: fc.option(fc.constantFrom('c04000', '0080ff80')),
+      r: fc.option(fc.constantFrom(90, 180, 270)),
+      flip: fc.boolean(),
+      flop: fc.boolean(),
+      blur: fc.option(fc.constantFrom(0.5, 2)),
+      sharpen: fc.option(fc.constant(1)),
+      bw: fc.boolean(),
+      dpr: fc.option(fc.constantFrom(1.5, 2)),
+      q: fc.option(fc.integer({ min: 1, max: 100 })),
+      fmt: fc.constantFrom(...OUTPUT_FORMATS),
+      wm: fc.option(fc.constantFrom(...CORNERS)),
+      focal: fc.option(fc.record({ x: fraction, y: fraction })),
+    });
+    await fc.assert(
+      fc.asyncProperty(arb, async (p) => {
+        const source = sources[p.source]!;
+        const { width: sw, height: sh } = source.size;
+        const tokens: string[] = [];
+        if (p.crop) {
+          const x = Math.min(sw - 1, Math.floor(p.crop[0] * sw));
+          const y = Math.min(sh - 1, Math.floor(p.crop[1] * sh));
+          tokens.push(`c_${x},${y},${1 + Math.floor(p.crop[2] * (sw - x - 1))},${1 + Math.floor(p.crop[3] * (sh - y - 1))}`);
+        }
+        const tokenOf: [unknown, string][] = [
+          [p.w, `w_${p.w}`], [p.h, `h_${p.h}`], [p.f, `f_${p.f}`], [p.g, `g_${p.g}`], [p.b, `b_${p.b}`], [p.r, `r_${p.r}`],
+          [p.flip, 'flip'], [p.flop, 'flop'], [p.blur, `blur_${p.blur}`], [p.sharpen, `sharpen_${p.sharpen}`], [p.bw, 'bw'],
+          [p.dpr, `dpr_${p.dpr}`], [p.q, `q_${p.q}`], [true, `fmt_${p.fmt}`], [p.wm, `wm_${Buffer.from('Tessera').toString('base64url')},${p.wm}`],
+        ];
+        for (const [present, token] of tokenOf) if (present) tokens.push(token);
+        const ops = tokens.join('-');
+        const out = await render(source.data, ops, { focalPoint: p.focal });
+        const predicted = predictSize(planOf(ops), source.size);
+        const meta = await sharp(out.data, { animated: true }).metadata();
+        const animated = source.animated && (p.fmt === 'gif' || p.fmt === 'webp');
+        expect({ source: source.name, ops, width: out.width, height: out.height, magic: magicFormat(out.data), format: meta.format }).toEqual({
+          source: source.name,
+          ops,
+          ...predicted,
+          magic: p.fmt,
+          format: SHARP_NAME[p.fmt],
+        });
+        expect([meta.width, meta.pageHeight ?? meta.height, meta.pages ?? 1, meta.exif]).toEqual([predicted.width, predicted.height, out.frames, undefined]);
+        if (!animated) expect(out.frames).toBe(1);
+      }),
+      { numRuns: 100 },
+    );
   });
 });
