@@ -8,7 +8,10 @@ const FRAMES = 24;
 
 /** Frame `i` of an animation, as RGBA pixels. */
 async function frame(image: Buffer, i: number): Promise<Pixels> {
-  const { data, info } = await sharp(image, { page: i }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(image, { page: i })
+    .ensureAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
@@ -26,14 +29,22 @@ describe('animations', () => {
     expect(meta.delay).toEqual(Array(FRAMES).fill(70));
   });
 
-  it.each(['gif', 'webp'] as const)('keep every frame, delay and loop through a resize to %s', async (format) => {
-    const out = await render(gif, `w_28-h_50-f_fill-fmt_${format}`);
-    expect([out.width, out.height, out.frames]).toEqual([28, 50, FRAMES]);
-    const meta = await sharp(out.data, { animated: true }).metadata();
-    expect(meta.format).toBe(format);
-    expect([meta.width, meta.pageHeight ?? meta.height / FRAMES, meta.pages, meta.loop]).toEqual([28, 50, FRAMES, 0]);
-    expect(meta.delay).toEqual(Array(FRAMES).fill(70));
-  });
+  it.each(['gif', 'webp'] as const)(
+    'keep every frame, delay and loop through a resize to %s',
+    async (format) => {
+      const out = await render(gif, `w_28-h_50-f_fill-fmt_${format}`);
+      expect([out.width, out.height, out.frames]).toEqual([28, 50, FRAMES]);
+      const meta = await sharp(out.data, { animated: true }).metadata();
+      expect(meta.format).toBe(format);
+      expect([meta.width, meta.pageHeight ?? meta.height / FRAMES, meta.pages, meta.loop]).toEqual([
+        28,
+        50,
+        FRAMES,
+        0,
+      ]);
+      expect(meta.delay).toEqual(Array(FRAMES).fill(70));
+    },
+  );
 
   it('become one still frame in JPEG, PNG and AVIF', async () => {
     for (const format of ['jpg', 'png', 'avif'] as const) {
@@ -61,7 +72,9 @@ describe('animations', () => {
         // the same frame, turned alone (GIF re-quantises colours: near, not exact)…
         expect(meanDiff(got, await expectedFrame(still, i))).toBeLessThan(4);
         // …and not the frame from the other end
-        expect(meanDiff(got, await expectedFrame(still, FRAMES - 1 - i))).toBeGreaterThan(meanDiff(got, await expectedFrame(still, i)));
+        expect(meanDiff(got, await expectedFrame(still, FRAMES - 1 - i))).toBeGreaterThan(
+          meanDiff(got, await expectedFrame(still, i)),
+        );
       }
     }
   });

@@ -52,30 +52,60 @@ describe('render limits and bad input', () => {
   it('refuses a source with more pixels than allowed, from its header, before decoding', async () => {
     const dragonfly = fixture('Dragonfly_by_Bolly.jpg'); // 4224×3168 = 13.4 MP
     const error = await expectFailure(
-      renderVariant(dragonfly, planOf('w_100'), { format: 'jpg', limits: { ...LIMITS, maxInputPixels: 10_000_000 } }),
+      renderVariant(dragonfly, planOf('w_100'), {
+        format: 'jpg',
+        limits: { ...LIMITS, maxInputPixels: 10_000_000 },
+      }),
       'input-too-large',
       ErrorCode.LimitExceeded,
     );
     expect(error.details).toMatchObject({ width: 4224, height: 3168, maxInputPixels: 10_000_000 });
-    await expect(renderVariant(dragonfly, planOf('w_100'), { format: 'jpg', limits: { ...LIMITS, maxInputPixels: 13_400_000 } })).resolves.toBeDefined();
+    await expect(
+      renderVariant(dragonfly, planOf('w_100'), {
+        format: 'jpg',
+        limits: { ...LIMITS, maxInputPixels: 13_400_000 },
+      }),
+    ).resolves.toBeDefined();
   });
 
   it('refuses a decompression bomb from its header alone: its data is never decoded', async () => {
     // 30000×30000 (900 MP) claimed, a few hundred bytes of data: any decode would fail as undecodable
     const bomb = headerOnlyPng(30_000, 30_000);
-    expect(await sharp(bomb, { limitInputPixels: false }).metadata()).toMatchObject({ format: 'png', width: 30_000, height: 30_000 });
-    const error = await expectFailure(renderVariant(bomb, planOf('w_100'), { format: 'jpg', limits: LIMITS }), 'input-too-large', ErrorCode.LimitExceeded);
-    expect(error.details).toMatchObject({ width: 30_000, height: 30_000, maxInputPixels: LIMITS.maxInputPixels });
+    expect(await sharp(bomb, { limitInputPixels: false }).metadata()).toMatchObject({
+      format: 'png',
+      width: 30_000,
+      height: 30_000,
+    });
+    const error = await expectFailure(
+      renderVariant(bomb, planOf('w_100'), { format: 'jpg', limits: LIMITS }),
+      'input-too-large',
+      ErrorCode.LimitExceeded,
+    );
+    expect(error.details).toMatchObject({
+      width: 30_000,
+      height: 30_000,
+      maxInputPixels: LIMITS.maxInputPixels,
+    });
     // the same file under the limit is decoded, and that fails: the refusal above came before any decode
     const small = headerOnlyPng(3000, 3000);
-    await expectFailure(renderVariant(small, planOf('w_100'), { format: 'jpg', limits: LIMITS }), 'undecodable', ErrorCode.UnprocessableImage);
+    await expectFailure(
+      renderVariant(small, planOf('w_100'), { format: 'jpg', limits: LIMITS }),
+      'undecodable',
+      ErrorCode.UnprocessableImage,
+    );
   });
 
   it('counts every frame of an animation it keeps, one frame of one it does not', async () => {
     const gif = fixture('no_time_for_that_tiny.gif'); // 14×25 × 24 frames = 8400 px
     const limits = { ...LIMITS, maxInputPixels: 1000 };
-    await expectFailure(renderVariant(gif, planOf('w_10'), { format: 'gif', limits }), 'input-too-large', ErrorCode.LimitExceeded);
-    await expect(renderVariant(gif, planOf('w_10'), { format: 'png', limits })).resolves.toMatchObject({ frames: 1 });
+    await expectFailure(
+      renderVariant(gif, planOf('w_10'), { format: 'gif', limits }),
+      'input-too-large',
+      ErrorCode.LimitExceeded,
+    );
+    await expect(renderVariant(gif, planOf('w_10'), { format: 'png', limits })).resolves.toMatchObject({
+      frames: 1,
+    });
   });
 
   it('refuses an output larger than the limit, from the predicted size', async () => {
@@ -87,7 +117,11 @@ describe('render limits and bad input', () => {
     );
     expect(error.details).toMatchObject({ width: 600, height: 400, maxOutputDimension: 500 });
     // the original size counts too when no size is asked
-    await expectFailure(renderVariant(fixture('rocket.jpg'), planOf('fmt_webp'), { format: 'webp', limits }), 'output-too-large', ErrorCode.LimitExceeded);
+    await expectFailure(
+      renderVariant(fixture('rocket.jpg'), planOf('fmt_webp'), { format: 'webp', limits }),
+      'output-too-large',
+      ErrorCode.LimitExceeded,
+    );
     // dpr is folded before the check, whoever built the plan
     await expectFailure(
       renderVariant(fixture('rocket.jpg'), { width: 300, dpr: 2 }, { format: 'jpg', limits }),
@@ -98,18 +132,37 @@ describe('render limits and bad input', () => {
 
   it('refuses a crop outside the image as bad input naming the token', async () => {
     for (const ops of ['c_600,0,41,10', 'c_0,400,10,28', 'c_0,0,641,427', 'c_10000,10000,1,1']) {
-      const error = await expectFailure(render(fixture('rocket.jpg'), ops), 'crop-outside', ErrorCode.BadUserInput);
+      const error = await expectFailure(
+        render(fixture('rocket.jpg'), ops),
+        'crop-outside',
+        ErrorCode.BadUserInput,
+      );
       expect(error.details?.token).toBe(ops);
       expect(error.message).toContain('640×427');
     }
-    await expect(render(fixture('rocket.jpg'), 'c_600,400,40,27')).resolves.toMatchObject({ width: 40, height: 27 });
+    await expect(render(fixture('rocket.jpg'), 'c_600,400,40,27')).resolves.toMatchObject({
+      width: 40,
+      height: 27,
+    });
   });
 
   it('fails clearly on a truncated or corrupt original', async () => {
-    await expectFailure(render(fixture('truncated.jpg'), 'w_100'), 'undecodable', ErrorCode.UnprocessableImage);
-    await expectFailure(render(Buffer.from('this is not an image at all'), 'w_100'), 'undecodable', ErrorCode.UnprocessableImage);
+    await expectFailure(
+      render(fixture('truncated.jpg'), 'w_100'),
+      'undecodable',
+      ErrorCode.UnprocessableImage,
+    );
+    await expectFailure(
+      render(Buffer.from('this is not an image at all'), 'w_100'),
+      'undecodable',
+      ErrorCode.UnprocessableImage,
+    );
     const rocket = fixture('rocket.jpg');
-    await expectFailure(render(rocket.subarray(0, Math.floor(rocket.length * 0.6)), 'w_100'), 'undecodable', ErrorCode.UnprocessableImage);
+    await expectFailure(
+      render(rocket.subarray(0, Math.floor(rocket.length * 0.6)), 'w_100'),
+      'undecodable',
+      ErrorCode.UnprocessableImage,
+    );
     await expectFailure(render(Buffer.alloc(0), 'w_100'), 'undecodable', ErrorCode.UnprocessableImage);
   });
 
@@ -117,7 +170,10 @@ describe('render limits and bad input', () => {
     const landscape = fixture('picosdeeuropa_by_Aitzol_Berasategi.jpg'); // 3264×2448
     const started = Date.now();
     const error = await expectFailure(
-      renderVariant(landscape, planOf('blur_300-sharpen_10-fmt_avif'), { format: 'avif', limits: { ...LIMITS, timeoutSeconds: 1 } }),
+      renderVariant(landscape, planOf('blur_300-sharpen_10-fmt_avif'), {
+        format: 'avif',
+        limits: { ...LIMITS, timeoutSeconds: 1 },
+      }),
       'time-budget',
       ErrorCode.LimitExceeded,
     );
@@ -127,11 +183,24 @@ describe('render limits and bad input', () => {
 
   it('never lets a plan with bad values reach Sharp', async () => {
     // a plan built by hand goes through the same canonical form; the grammar refuses bad values earlier
-    const out = await renderVariant(fixture('rocket.jpg'), { width: 100, fit: 'cover', quality: 'auto', rotate: 0 }, { format: 'jpg', limits: LIMITS });
+    const out = await renderVariant(
+      fixture('rocket.jpg'),
+      { width: 100, fit: 'cover', quality: 'auto', rotate: 0 },
+      { format: 'jpg', limits: LIMITS },
+    );
     expect([out.width, out.height]).toEqual([100, 67]);
     expect((await sharp(out.data).metadata()).format).toBe('jpeg');
-    for (const plan of [{ width: 0 }, { blur: 0.1 }, { rotate: 45 }, { crop: { x: -1, y: 0, width: 5, height: 5 } }, { background: 'red' }] as const) {
-      const error = await renderVariant(fixture('rocket.jpg'), plan as never, { format: 'jpg', limits: LIMITS }).then(
+    for (const plan of [
+      { width: 0 },
+      { blur: 0.1 },
+      { rotate: 45 },
+      { crop: { x: -1, y: 0, width: 5, height: 5 } },
+      { background: 'red' },
+    ] as const) {
+      const error = await renderVariant(fixture('rocket.jpg'), plan as never, {
+        format: 'jpg',
+        limits: LIMITS,
+      }).then(
         () => undefined,
         (e: unknown) => e,
       );

@@ -38,7 +38,9 @@ describe('turns and mirrors', () => {
     expect(await redCorners((await render(marked, 'w_200-h_200-g_w-flop')).data)).toEqual([]);
     // a tall crop with the square at its top: flip moves it down, north keeps the (new) top
     expect(await redCorners((await render(marked, 'c_0,0,160,320-w_100-h_100-g_n-flip')).data)).toEqual([]);
-    expect(await redCorners((await render(marked, 'c_0,0,160,320-w_100-h_100-g_s-flip')).data)).toEqual(['sw']);
+    expect(await redCorners((await render(marked, 'c_0,0,160,320-w_100-h_100-g_s-flip')).data)).toEqual([
+      'sw',
+    ]);
     // after a quarter turn the square is at the top right of a portrait image
     expect(await redCorners((await render(marked, 'r_90-w_200-h_200-g_n')).data)).toEqual(['ne']);
     expect(await redCorners((await render(marked, 'r_90-w_200-h_200-g_s')).data)).toEqual([]);
@@ -55,10 +57,22 @@ describe('crop', () => {
   it('takes exactly the source pixels asked for', async () => {
     const square = await pixels((await render(marked, 'c_0,0,80,80')).data);
     expect([square.width, square.height]).toEqual([80, 80]);
-    for (const [x, y] of [[0, 0], [79, 0], [0, 79], [79, 79], [40, 40]] as const) expect(pixelAt(square, x, y).slice(0, 3)).toEqual([255, 0, 0]);
+    for (const [x, y] of [
+      [0, 0],
+      [79, 0],
+      [0, 79],
+      [79, 79],
+      [40, 40],
+    ] as const)
+      expect(pixelAt(square, x, y).slice(0, 3)).toEqual([255, 0, 0]);
 
     const region = await pixels((await render(fixture('chelsea.png'), 'c_100,50,200,120')).data);
-    const expected = await pixels(await sharp(fixture('chelsea.png')).extract({ left: 100, top: 50, width: 200, height: 120 }).png().toBuffer());
+    const expected = await pixels(
+      await sharp(fixture('chelsea.png'))
+        .extract({ left: 100, top: 50, width: 200, height: 120 })
+        .png()
+        .toBuffer(),
+    );
     expect(region).toEqual(expected);
   });
 
@@ -99,16 +113,30 @@ describe('gravity', () => {
 
   it('focal follows the asset focal point, and is the centre without one', async () => {
     const corner = { x: 0.05, y: 0.05 }; // inside the red square
-    expect(await redCorners((await render(marked, 'w_100-h_100-g_focal', { focalPoint: corner })).data)).toEqual(['nw']);
+    expect(
+      await redCorners((await render(marked, 'w_100-h_100-g_focal', { focalPoint: corner })).data),
+    ).toEqual(['nw']);
     const noPoint = await render(marked, 'w_100-h_100-g_focal');
     const centre = await render(marked, 'w_100-h_100');
     expect(noPoint.data.equals(centre.data)).toBe(true);
     // the point moves with the crop, the turn and the mirror
-    expect(await redCorners((await render(marked, 'w_100-h_100-g_focal-flop', { focalPoint: corner })).data)).toEqual(['ne']);
-    expect(await redCorners((await render(marked, 'r_90-w_100-h_100-g_focal', { focalPoint: corner })).data)).toEqual(['ne']);
-    expect(await redCorners((await render(marked, 'c_0,0,400,200-w_50-h_50-g_focal', { focalPoint: corner })).data)).toEqual(['nw']);
+    expect(
+      await redCorners((await render(marked, 'w_100-h_100-g_focal-flop', { focalPoint: corner })).data),
+    ).toEqual(['ne']);
+    expect(
+      await redCorners((await render(marked, 'r_90-w_100-h_100-g_focal', { focalPoint: corner })).data),
+    ).toEqual(['ne']);
+    expect(
+      await redCorners(
+        (await render(marked, 'c_0,0,400,200-w_50-h_50-g_focal', { focalPoint: corner })).data,
+      ),
+    ).toEqual(['nw']);
     // a point far to the right keeps the right of the image: no red
-    expect(await redCorners((await render(marked, 'w_100-h_100-g_focal', { focalPoint: { x: 0.95, y: 0.5 } })).data)).toEqual([]);
+    expect(
+      await redCorners(
+        (await render(marked, 'w_100-h_100-g_focal', { focalPoint: { x: 0.95, y: 0.5 } })).data,
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -123,7 +151,11 @@ describe('filters', () => {
       const p = await pixels(out.data);
       let spread = 0;
       for (let i = 0; i < p.data.length; i += p.channels) {
-        spread = Math.max(spread, Math.abs(p.data[i]! - p.data[i + 1]!), Math.abs(p.data[i + 1]! - p.data[i + 2]!));
+        spread = Math.max(
+          spread,
+          Math.abs(p.data[i]! - p.data[i + 1]!),
+          Math.abs(p.data[i + 1]! - p.data[i + 2]!),
+        );
       }
       expect(spread).toBeLessThanOrEqual(format === 'png' ? 0 : 2);
       // and by channel statistics: the three colour channels alike (a grey PNG has one channel)
@@ -131,7 +163,9 @@ describe('filters', () => {
       const channels = stats.channels.slice(0, Math.min(3, stats.channels.length));
       const outMeans = channels.map((c) => c.mean);
       expect(Math.max(...outMeans) - Math.min(...outMeans)).toBeLessThan(1);
-      expect(Math.max(...channels.map((c) => c.stdev)) - Math.min(...channels.map((c) => c.stdev))).toBeLessThan(1);
+      expect(
+        Math.max(...channels.map((c) => c.stdev)) - Math.min(...channels.map((c) => c.stdev)),
+      ).toBeLessThan(1);
     }
   });
 
@@ -150,7 +184,9 @@ describe('watermark', () => {
 
   it.each(['se', 'nw', 'ne', 'sw'] as const)('%s: visible in that corner, nowhere else', async (corner) => {
     const plain = await pixels((await render(fixture('rocket.jpg'), 'w_400')).data);
-    const marked = await pixels((await render(fixture('rocket.jpg'), `w_400-wm_${b64('© Tessera')},${corner}`)).data);
+    const marked = await pixels(
+      (await render(fixture('rocket.jpg'), `w_400-wm_${b64('© Tessera')},${corner}`)).data,
+    );
     expect(marked.channels).toBe(3);
     const w = plain.width;
     const h = plain.height;
@@ -161,7 +197,8 @@ describe('watermark', () => {
       height: Math.floor(h / 2),
     });
     expect(meanDiff(plain, marked, quadrant(corner))).toBeGreaterThan(3);
-    for (const other of ['se', 'nw', 'ne', 'sw'].filter((c) => c !== corner)) expect(meanDiff(plain, marked, quadrant(other))).toBe(0);
+    for (const other of ['se', 'nw', 'ne', 'sw'].filter((c) => c !== corner))
+      expect(meanDiff(plain, marked, quadrant(other))).toBe(0);
   });
 
   it('draws white and dark pixels (readable on any photograph), sized to the output', async () => {
@@ -172,7 +209,8 @@ describe('watermark', () => {
     let changed = 0;
     for (let i = 0; i < p.data.length; i += p.channels) {
       if (p.data[i] !== plain.data[i] || p.data[i + 1] !== plain.data[i + 1]) changed += 1;
-      if (p.data[i]! > 235 && p.data[i + 1]! > 235 && p.data[i + 2]! > 235 && plain.data[i]! < 200) white += 1;
+      if (p.data[i]! > 235 && p.data[i + 1]! > 235 && p.data[i + 2]! > 235 && plain.data[i]! < 200)
+        white += 1;
     }
     expect(white).toBeGreaterThan(200);
     // a watermark, not a cover: well under a tenth of the image
@@ -180,7 +218,10 @@ describe('watermark', () => {
   });
 
   it('long and non-Latin text stays inside a small image', async () => {
-    const out = await render(fixture('chelsea.png'), `w_120-wm_${b64('観測所 — a long credit line for a photograph, 2026')}`);
+    const out = await render(
+      fixture('chelsea.png'),
+      `w_120-wm_${b64('観測所 — a long credit line for a photograph, 2026')}`,
+    );
     expect([out.width, out.height]).toEqual([120, 80]);
     const plain = await pixels((await render(fixture('chelsea.png'), 'w_120')).data);
     expect(meanDiff(plain, await pixels(out.data))).toBeGreaterThan(0.3);
@@ -195,7 +236,10 @@ describe('watermark', () => {
 describe('orientation, metadata and colour', () => {
   it('an EXIF-rotated photograph comes out upright', async () => {
     // the marked photograph stored turned a quarter anticlockwise, with orientation 6 ("turn 90° clockwise to view")
-    const stored = await sharp(await sharp(marked).rotate(270).toBuffer()).withMetadata({ orientation: 6 }).jpeg({ quality: 95 }).toBuffer();
+    const stored = await sharp(await sharp(marked).rotate(270).toBuffer())
+      .withMetadata({ orientation: 6 })
+      .jpeg({ quality: 95 })
+      .toBuffer();
     const storedMeta = await sharp(stored).metadata();
     expect([storedMeta.width, storedMeta.height, storedMeta.orientation]).toEqual([427, 640, 6]);
 
@@ -238,7 +282,9 @@ describe('orientation, metadata and colour', () => {
   it('flattens alpha on white in JPEG, or on b_', async () => {
     // the cat in the middle of a transparent 200×200 square
     const cat = await sharp(fixture('chelsea.png')).resize(100, 100).toBuffer();
-    const logo = await sharp({ create: { width: 200, height: 200, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+    const logo = await sharp({
+      create: { width: 200, height: 200, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } },
+    })
       .composite([{ input: cat, left: 50, top: 50 }])
       .png()
       .toBuffer();

@@ -15,7 +15,11 @@ export function planOf(ops: string): TransformPlan {
 }
 
 /** Renders `ops` (format from its `fmt_`, else `format`, else PNG: lossless, so pixels compare exactly). */
-export function render(source: Buffer, ops: string, ctx: Partial<RenderContext> = {}): Promise<RenderedVariant> {
+export function render(
+  source: Buffer,
+  ops: string,
+  ctx: Partial<RenderContext> = {},
+): Promise<RenderedVariant> {
   const plan = planOf(ops);
   const format: OutputFormat = ctx.format ?? (plan.format && plan.format !== 'auto' ? plan.format : 'png');
   return renderVariant(source, plan, { limits: LIMITS, ...ctx, format });
@@ -30,7 +34,10 @@ export interface Pixels {
 
 /** Decoded pixels of an image as sRGB (alpha kept when present). */
 export async function pixels(image: Buffer, page = 0): Promise<Pixels> {
-  const { data, info } = await sharp(image, { page }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(image, { page })
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
@@ -40,7 +47,11 @@ export const pixelAt = (p: Pixels, x: number, y: number): number[] => {
 };
 
 /** Mean absolute difference per channel value of two same-sized regions, 0–255. */
-export function meanDiff(a: Pixels, b: Pixels, region?: { left: number; top: number; width: number; height: number }): number {
+export function meanDiff(
+  a: Pixels,
+  b: Pixels,
+  region?: { left: number; top: number; width: number; height: number },
+): number {
   expect([a.width, a.height, a.channels]).toEqual([b.width, b.height, b.channels]);
   const r = region ?? { left: 0, top: 0, width: a.width, height: a.height };
   let sum = 0;
@@ -78,7 +89,9 @@ export async function redCorners(image: Buffer): Promise<string[]> {
  */
 export async function markedRocket(): Promise<Buffer> {
   return sharp(fixture('rocket.jpg'))
-    .composite([{ input: { create: { width: 80, height: 80, channels: 3, background: '#ff0000' } }, left: 0, top: 0 }])
+    .composite([
+      { input: { create: { width: 80, height: 80, channels: 3, background: '#ff0000' } }, left: 0, top: 0 },
+    ])
     .png()
     .toBuffer();
 }
@@ -88,7 +101,12 @@ export function magicFormat(data: Buffer): string {
   if (data.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]))) return 'jpg';
   if (data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
   if (data.subarray(0, 4).toString('latin1') === 'GIF8') return 'gif';
-  if (data.subarray(0, 4).toString('latin1') === 'RIFF' && data.subarray(8, 12).toString('latin1') === 'WEBP') return 'webp';
-  if (data.subarray(4, 8).toString('latin1') === 'ftyp' && ['avif', 'avis'].includes(data.subarray(8, 12).toString('latin1'))) return 'avif';
+  if (data.subarray(0, 4).toString('latin1') === 'RIFF' && data.subarray(8, 12).toString('latin1') === 'WEBP')
+    return 'webp';
+  if (
+    data.subarray(4, 8).toString('latin1') === 'ftyp' &&
+    ['avif', 'avis'].includes(data.subarray(8, 12).toString('latin1'))
+  )
+    return 'avif';
   return 'unknown';
 }

@@ -1,7 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import sharp from 'sharp';
-import { CORNERS, FITS, GRAVITIES, negotiateFormat, predictSize, OUTPUT_FORMATS, type OutputFormat } from '../../src/transforms/index.js';
+import {
+  CORNERS,
+  FITS,
+  GRAVITIES,
+  negotiateFormat,
+  predictSize,
+  OUTPUT_FORMATS,
+  type OutputFormat,
+} from '../../src/transforms/index.js';
 import { fixture } from '../support/fixtures.js';
 import { magicFormat, pixelAt, pixels, planOf, render } from './render-support.js';
 
@@ -10,7 +18,9 @@ const chelsea = fixture('chelsea.png'); // 451×300
 const ROCKET = { width: 640, height: 427 };
 
 /** The box of pixels that are not the letterbox: alpha > 0 in a PNG with a transparent background. */
-async function opaqueBox(image: Buffer): Promise<{ left: number; top: number; width: number; height: number }> {
+async function opaqueBox(
+  image: Buffer,
+): Promise<{ left: number; top: number; width: number; height: number }> {
   const p = await pixels(image);
   let left = p.width;
   let top = p.height;
@@ -80,9 +90,21 @@ describe('output size: every fit mode, as predicted', () => {
     expect(pixelAt(red, 5, 5).slice(0, 3)).toEqual([255, 0, 0]);
     // contain: the bands above and below the image take b_, opaque or translucent
     const green = await pixels((await render(rocket, 'w_300-h_300-f_contain-b_00c040')).data);
-    expect(await opaqueBox((await render(rocket, 'w_300-h_300-f_contain')).data)).toEqual({ left: 0, top: 50, width: 300, height: 200 });
+    expect(await opaqueBox((await render(rocket, 'w_300-h_300-f_contain')).data)).toEqual({
+      left: 0,
+      top: 50,
+      width: 300,
+      height: 200,
+    });
     expect(green.channels).toBe(3); // an opaque letterbox on an opaque photograph: no alpha channel
-    for (const [x, y] of [[0, 0], [299, 49], [150, 25], [0, 250], [299, 299]] as const) expect(pixelAt(green, x, y)).toEqual([0, 192, 64]);
+    for (const [x, y] of [
+      [0, 0],
+      [299, 49],
+      [150, 25],
+      [0, 250],
+      [299, 299],
+    ] as const)
+      expect(pixelAt(green, x, y)).toEqual([0, 192, 64]);
     expect(pixelAt(green, 150, 150)).not.toEqual([0, 192, 64]);
     const translucent = await pixels((await render(rocket, 'w_300-h_300-f_contain-b_0000ff80')).data);
     expect(pixelAt(translucent, 150, 10)).toEqual([0, 0, 255, 128]);
@@ -96,7 +118,10 @@ describe('output size: every fit mode, as predicted', () => {
   it('predicts the size of real renders for random plans, upright or EXIF-oriented sources', async () => {
     // chelsea stored turned, with the EXIF orientation that shows it upright (451×300) again
     const stored = async (orientation: number, angle: number) =>
-      sharp(await sharp(chelsea).rotate(angle).toBuffer()).withMetadata({ orientation }).jpeg().toBuffer();
+      sharp(await sharp(chelsea).rotate(angle).toBuffer())
+        .withMetadata({ orientation })
+        .jpeg()
+        .toBuffer();
     const sources = [chelsea, await stored(6, 270), await stored(8, 90), await stored(3, 180)];
     const side = fc.integer({ min: 1, max: 700 });
     const plan = fc.record(
@@ -106,7 +131,12 @@ describe('output size: every fit mode, as predicted', () => {
         f: fc.constantFrom('cover', 'contain', 'fill', 'inside', 'outside', 'pad'),
         r: fc.constantFrom(0, 90, 180, 270),
         dpr: fc.constantFrom(1, 1.5, 2, 2.25),
-        crop: fc.tuple(fc.nat(300), fc.nat(200), fc.integer({ min: 1, max: 151 }), fc.integer({ min: 1, max: 100 })),
+        crop: fc.tuple(
+          fc.nat(300),
+          fc.nat(200),
+          fc.integer({ min: 1, max: 151 }),
+          fc.integer({ min: 1, max: 100 }),
+        ),
       },
       { requiredKeys: [] },
     );
@@ -126,7 +156,11 @@ describe('output size: every fit mode, as predicted', () => {
         const predicted = predictSize(planOf(ops), { width: 451, height: 300 });
         expect({ ops, source, width: out.width, height: out.height }).toEqual({ ops, source, ...predicted });
         const meta = await sharp(out.data).metadata();
-        expect({ ops, source, width: meta.width, height: meta.height }).toEqual({ ops, source, ...predicted });
+        expect({ ops, source, width: meta.width, height: meta.height }).toEqual({
+          ops,
+          source,
+          ...predicted,
+        });
       }),
       { numRuns: 120 },
     );
@@ -134,7 +168,13 @@ describe('output size: every fit mode, as predicted', () => {
 });
 
 describe('output format', () => {
-  const SHARP_NAME: Record<OutputFormat, string> = { jpg: 'jpeg', png: 'png', webp: 'webp', avif: 'heif', gif: 'gif' };
+  const SHARP_NAME: Record<OutputFormat, string> = {
+    jpg: 'jpeg',
+    png: 'png',
+    webp: 'webp',
+    avif: 'heif',
+    gif: 'gif',
+  };
 
   it.each(OUTPUT_FORMATS)('%s: magic bytes and decoder agree', async (format) => {
     const out = await render(rocket, `w_160-fmt_${format}`);
@@ -182,13 +222,42 @@ describe('output format', () => {
 describe('any plan', () => {
   it('renders on a still, a transparent, an EXIF-oriented and an animated source to its predicted size, in its format', async () => {
     const photo = await sharp(chelsea).resize(120).toBuffer(); // 120×80
-    const sources: { name: string; data: Buffer; size: { width: number; height: number }; animated: boolean }[] = [
+    const sources: {
+      name: string;
+      data: Buffer;
+      size: { width: number; height: number };
+      animated: boolean;
+    }[] = [
       { name: 'photo', data: photo, size: { width: 120, height: 80 }, animated: false },
-      { name: 'logo', data: await sharp(fixture('logo.png')).resize(100, 100, { fit: 'fill' }).toBuffer(), size: { width: 100, height: 100 }, animated: false },
-      { name: 'exif', data: await sharp(await sharp(photo).rotate(90).toBuffer()).withMetadata({ orientation: 8 }).jpeg().toBuffer(), size: { width: 120, height: 80 }, animated: false },
-      { name: 'gif', data: fixture('no_time_for_that_tiny.gif'), size: { width: 14, height: 25 }, animated: true },
+      {
+        name: 'logo',
+        data: await sharp(fixture('logo.png')).resize(100, 100, { fit: 'fill' }).toBuffer(),
+        size: { width: 100, height: 100 },
+        animated: false,
+      },
+      {
+        name: 'exif',
+        data: await sharp(await sharp(photo).rotate(90).toBuffer())
+          .withMetadata({ orientation: 8 })
+          .jpeg()
+          .toBuffer(),
+        size: { width: 120, height: 80 },
+        animated: false,
+      },
+      {
+        name: 'gif',
+        data: fixture('no_time_for_that_tiny.gif'),
+        size: { width: 14, height: 25 },
+        animated: true,
+      },
     ];
-    const SHARP_NAME: Record<OutputFormat, string> = { jpg: 'jpeg', png: 'png', webp: 'webp', avif: 'heif', gif: 'gif' };
+    const SHARP_NAME: Record<OutputFormat, string> = {
+      jpg: 'jpeg',
+      png: 'png',
+      webp: 'webp',
+      avif: 'heif',
+      gif: 'gif',
+    };
     const fraction = fc.double({ min: 0, max: 1, noNaN: true });
     const arb = fc.record({
       source: fc.nat(sources.length - 1),
@@ -218,12 +287,26 @@ describe('any plan', () => {
         if (p.crop) {
           const x = Math.min(sw - 1, Math.floor(p.crop[0] * sw));
           const y = Math.min(sh - 1, Math.floor(p.crop[1] * sh));
-          tokens.push(`c_${x},${y},${1 + Math.floor(p.crop[2] * (sw - x - 1))},${1 + Math.floor(p.crop[3] * (sh - y - 1))}`);
+          tokens.push(
+            `c_${x},${y},${1 + Math.floor(p.crop[2] * (sw - x - 1))},${1 + Math.floor(p.crop[3] * (sh - y - 1))}`,
+          );
         }
         const tokenOf: [unknown, string][] = [
-          [p.w, `w_${p.w}`], [p.h, `h_${p.h}`], [p.f, `f_${p.f}`], [p.g, `g_${p.g}`], [p.b, `b_${p.b}`], [p.r, `r_${p.r}`],
-          [p.flip, 'flip'], [p.flop, 'flop'], [p.blur, `blur_${p.blur}`], [p.sharpen, `sharpen_${p.sharpen}`], [p.bw, 'bw'],
-          [p.dpr, `dpr_${p.dpr}`], [p.q, `q_${p.q}`], [true, `fmt_${p.fmt}`], [p.wm, `wm_${Buffer.from('Tessera').toString('base64url')},${p.wm}`],
+          [p.w, `w_${p.w}`],
+          [p.h, `h_${p.h}`],
+          [p.f, `f_${p.f}`],
+          [p.g, `g_${p.g}`],
+          [p.b, `b_${p.b}`],
+          [p.r, `r_${p.r}`],
+          [p.flip, 'flip'],
+          [p.flop, 'flop'],
+          [p.blur, `blur_${p.blur}`],
+          [p.sharpen, `sharpen_${p.sharpen}`],
+          [p.bw, 'bw'],
+          [p.dpr, `dpr_${p.dpr}`],
+          [p.q, `q_${p.q}`],
+          [true, `fmt_${p.fmt}`],
+          [p.wm, `wm_${Buffer.from('Tessera').toString('base64url')},${p.wm}`],
         ];
         for (const [present, token] of tokenOf) if (present) tokens.push(token);
         const ops = tokens.join('-');
@@ -231,14 +314,26 @@ describe('any plan', () => {
         const predicted = predictSize(planOf(ops), source.size);
         const meta = await sharp(out.data, { animated: true }).metadata();
         const animated = source.animated && (p.fmt === 'gif' || p.fmt === 'webp');
-        expect({ source: source.name, ops, width: out.width, height: out.height, magic: magicFormat(out.data), format: meta.format }).toEqual({
+        expect({
+          source: source.name,
+          ops,
+          width: out.width,
+          height: out.height,
+          magic: magicFormat(out.data),
+          format: meta.format,
+        }).toEqual({
           source: source.name,
           ops,
           ...predicted,
           magic: p.fmt,
           format: SHARP_NAME[p.fmt],
         });
-        expect([meta.width, meta.pageHeight ?? meta.height, meta.pages ?? 1, meta.exif]).toEqual([predicted.width, predicted.height, out.frames, undefined]);
+        expect([meta.width, meta.pageHeight ?? meta.height, meta.pages ?? 1, meta.exif]).toEqual([
+          predicted.width,
+          predicted.height,
+          out.frames,
+          undefined,
+        ]);
         if (!animated) expect(out.frames).toBe(1);
       }),
       { numRuns: 100 },

@@ -1,10 +1,18 @@
 import { describe, expect, it } from '@jest/globals';
-import { extensionOf, formatFromExtension, mimeOf, naturalFormat, negotiateFormat, OUTPUT_FORMATS } from '../../src/transforms/index.js';
+import {
+  extensionOf,
+  formatFromExtension,
+  mimeOf,
+  naturalFormat,
+  negotiateFormat,
+  OUTPUT_FORMATS,
+} from '../../src/transforms/index.js';
 
 /** Accept headers browsers send for <img> requests. */
 const ACCEPT = {
   chromium: 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8',
-  safari17: 'image/webp,image/avif,image/jxl,image/heic,image/heic-sequence,video/*;q=0.8,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5',
+  safari17:
+    'image/webp,image/avif,image/jxl,image/heic,image/heic-sequence,video/*;q=0.8,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5',
   firefox: 'image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5',
   firefox2020: 'image/webp,*/*',
   safari14: 'image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5',
@@ -82,13 +90,15 @@ describe('extensions and media types', () => {
   it('accepts jpeg as an alias and nothing else', () => {
     expect(formatFromExtension('jpeg')).toBe('jpg');
     expect(formatFromExtension('JPG')).toBe('jpg');
-    for (const ext of ['bmp', 'tiff', 'svg', '', 'jpgx', 'auto', 'constructor']) expect(formatFromExtension(ext)).toBeUndefined();
+    for (const ext of ['bmp', 'tiff', 'svg', '', 'jpgx', 'auto', 'constructor'])
+      expect(formatFromExtension(ext)).toBeUndefined();
   });
 });
 
 describe('natural format of an original', () => {
   it('keeps an output format, and gives JPEG or PNG (alpha) for the others', () => {
-    const of = (format: string, hasAlpha = false, animated = false) => naturalFormat({ format, hasAlpha, animated });
+    const of = (format: string, hasAlpha = false, animated = false) =>
+      naturalFormat({ format, hasAlpha, animated });
     expect(of('jpeg')).toBe('jpg');
     for (const format of ['png', 'webp', 'avif', 'gif'] as const) expect(of(format)).toBe(format);
     expect(of('gif', true, true)).toBe('gif');

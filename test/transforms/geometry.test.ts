@@ -23,16 +23,21 @@ describe('width ladder', () => {
 
   it('never repeats a width, and stays within its bounds, for any range', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 1000 }), fc.integer({ min: 0, max: 4000 }), fc.integer({ min: 1, max: 40 }), (min, extra, count) => {
-        const widths = widthLadder(min, min + extra, count);
-        expect(new Set(widths).size).toBe(widths.length);
-        expect(widths.length).toBeLessThanOrEqual(count);
-        expect(widths).toEqual([...widths].sort((a, b) => a - b));
-        for (const w of widths) {
-          expect(w).toBeGreaterThanOrEqual(min - 1);
-          expect(w).toBeLessThanOrEqual(min + extra + 1);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 2, max: 1000 }),
+        fc.integer({ min: 0, max: 4000 }),
+        fc.integer({ min: 1, max: 40 }),
+        (min, extra, count) => {
+          const widths = widthLadder(min, min + extra, count);
+          expect(new Set(widths).size).toBe(widths.length);
+          expect(widths.length).toBeLessThanOrEqual(count);
+          expect(widths).toEqual([...widths].sort((a, b) => a - b));
+          for (const w of widths) {
+            expect(w).toBeGreaterThanOrEqual(min - 1);
+            expect(w).toBeLessThanOrEqual(min + extra + 1);
+          }
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -52,7 +57,10 @@ describe('crop and pre-resize size', () => {
     expect(preResizeSize({}, source)).toEqual(source);
     expect(preResizeSize({ rotate: 90 }, source)).toEqual({ width: 427, height: 640 });
     expect(preResizeSize({ rotate: 180 }, source)).toEqual(source);
-    expect(preResizeSize({ crop: { x: 1, y: 2, width: 300, height: 100 }, rotate: 270 }, source)).toEqual({ width: 100, height: 300 });
+    expect(preResizeSize({ crop: { x: 1, y: 2, width: 300, height: 100 }, rotate: 270 }, source)).toEqual({
+      width: 100,
+      height: 300,
+    });
   });
 });
 
@@ -82,8 +90,10 @@ describe('predicted size', () => {
           expect(Math.abs(out.height - (out.width * source.height) / source.width)).toBeLessThanOrEqual(1);
           if (w !== undefined && h === undefined) expect(out.width).toBe(Math.min(w, source.width));
           if (h !== undefined && w === undefined) expect(out.height).toBe(Math.min(h, source.height));
-          if (w !== undefined && h !== undefined && fit === 'inside') expect(out.width <= w && out.height <= h).toBe(true);
-          if (w !== undefined && h !== undefined && fit === 'outside' && out.width < source.width) expect(out.width >= w && out.height >= h).toBe(true);
+          if (w !== undefined && h !== undefined && fit === 'inside')
+            expect(out.width <= w && out.height <= h).toBe(true);
+          if (w !== undefined && h !== undefined && fit === 'outside' && out.width < source.width)
+            expect(out.width >= w && out.height >= h).toBe(true);
         },
       ),
       { numRuns: 2000 },

@@ -50,7 +50,14 @@ describe('URL grammar: the forms of the ops segment', () => {
   });
 
   it('refuses a preset combined with other tokens, or a bad slug', () => {
-    for (const ops of ['preset_thumb-w_300', 'w_300-preset_thumb', 'preset_', 'preset_Thumb', 'preset_-x', `preset_${'a'.repeat(64)}`]) {
+    for (const ops of [
+      'preset_thumb-w_300',
+      'w_300-preset_thumb',
+      'preset_',
+      'preset_Thumb',
+      'preset_-x',
+      `preset_${'a'.repeat(64)}`,
+    ]) {
       const error = refusal(() => parseOps(ops));
       expect(error.code).toBe(ErrorCode.BadUserInput);
       expect(error.details?.token).toEqual(expect.any(String));
@@ -58,7 +65,13 @@ describe('URL grammar: the forms of the ops segment', () => {
   });
 
   it('prints back the canonical examples unchanged', () => {
-    for (const ops of ['w_300-fmt_webp', 'w_200-h_200-f_cover-fmt_png', 'w_250-bw-fmt_jpg', 'c_10,20,300,200-w_150', 'h_120-r_90-flip-flop-blur_2.5-sharpen_1-q_70-fmt_avif']) {
+    for (const ops of [
+      'w_300-fmt_webp',
+      'w_200-h_200-f_cover-fmt_png',
+      'w_250-bw-fmt_jpg',
+      'c_10,20,300,200-w_150',
+      'h_120-r_90-flip-flop-blur_2.5-sharpen_1-q_70-fmt_avif',
+    ]) {
       expect(printPlan(planOf(ops))).toBe(ops);
     }
   });
@@ -155,7 +168,12 @@ type Field = Operation['field'];
  * string, and a value it refuses. An operation added to the table without a case here fails.
  */
 const CASES: Readonly<Record<Field, { ops: string; value: unknown; printed: string; bad: string }>> = {
-  crop: { ops: 'c_10,20,300,200', value: { x: 10, y: 20, width: 300, height: 200 }, printed: 'c_10,20,300,200', bad: 'c_10,20,0,200' },
+  crop: {
+    ops: 'c_10,20,300,200',
+    value: { x: 10, y: 20, width: 300, height: 200 },
+    printed: 'c_10,20,300,200',
+    bad: 'c_10,20,0,200',
+  },
   width: { ops: 'w_300', value: 300, printed: 'w_300', bad: 'w_8193' },
   height: { ops: 'h_0200', value: 200, printed: 'h_200', bad: 'h_0' },
   fit: { ops: 'f_inside-h_100-w_200', value: 'inside', printed: 'w_200-h_100-f_inside', bad: 'f_scale' },
@@ -170,7 +188,12 @@ const CASES: Readonly<Record<Field, { ops: string; value: unknown; printed: stri
   dpr: { ops: 'dpr_1.5-w_200', value: 1.5, printed: 'w_300', bad: 'dpr_0.5' },
   quality: { ops: 'q_70', value: 70, printed: 'q_70', bad: 'q_101' },
   format: { ops: 'fmt_jpeg', value: 'jpg', printed: 'fmt_jpg', bad: 'fmt_tiff' },
-  watermark: { ops: `wm_${b64('© Tessera')},nw`, value: { text: '© Tessera', position: 'nw' }, printed: `wm_${b64('© Tessera')},nw`, bad: `wm_${b64('x')},top` },
+  watermark: {
+    ops: `wm_${b64('© Tessera')},nw`,
+    value: { text: '© Tessera', position: 'nw' },
+    printed: `wm_${b64('© Tessera')},nw`,
+    bad: `wm_${b64('x')},top`,
+  },
 };
 
 describe('every operation of the table', () => {
@@ -178,22 +201,25 @@ describe('every operation of the table', () => {
     expect(Object.keys(CASES).sort()).toEqual(OPERATIONS.map((op) => op.field).sort());
   });
 
-  it.each(OPERATIONS.map((op) => [op.field, op as OperationDef] as const))('%s parses, prints canonically and refuses out of range', (field, op) => {
-    const c = CASES[field];
-    const plan = planOf(c.ops);
-    expect(plan[field]).toEqual(c.value);
-    expect(printPlan(plan)).toBe(c.printed);
-    expect(printPlan(planOf(c.printed))).toBe(c.printed);
-    // the token is the table's (dpr is folded into the sides instead)
-    const token = op.flag ? op.token : `${op.token}_${op.print(c.value as never)}`;
-    if (field !== 'dpr') expect(c.printed.split('-')).toContain(token);
-    // typed input takes the same value to the same plan
-    expect(planFromInput({ [field]: c.value })).toEqual({ [field]: c.value });
-    const error = refusal(() => parseOps(c.bad));
-    expect(error.code).toBe(ErrorCode.BadUserInput);
-    expect(error.details).toEqual({ token: c.bad });
-    expect(error.message).toContain(`"${c.bad}"`);
-  });
+  it.each(OPERATIONS.map((op) => [op.field, op as OperationDef] as const))(
+    '%s parses, prints canonically and refuses out of range',
+    (field, op) => {
+      const c = CASES[field];
+      const plan = planOf(c.ops);
+      expect(plan[field]).toEqual(c.value);
+      expect(printPlan(plan)).toBe(c.printed);
+      expect(printPlan(planOf(c.printed))).toBe(c.printed);
+      // the token is the table's (dpr is folded into the sides instead)
+      const token = op.flag ? op.token : `${op.token}_${op.print(c.value as never)}`;
+      if (field !== 'dpr') expect(c.printed.split('-')).toContain(token);
+      // typed input takes the same value to the same plan
+      expect(planFromInput({ [field]: c.value })).toEqual({ [field]: c.value });
+      const error = refusal(() => parseOps(c.bad));
+      expect(error.code).toBe(ErrorCode.BadUserInput);
+      expect(error.details).toEqual({ token: c.bad });
+      expect(error.message).toContain(`"${c.bad}"`);
+    },
+  );
 });
 
 describe('URL grammar: refusals name the offending token', () => {
@@ -257,13 +283,20 @@ describe('URL grammar: refusals name the offending token', () => {
       [fiveHundred, 'w_25'], // the first operation over the cap of 24
       [Array(500).fill('bw').join('-'), 'bw'],
       ['w_300-wm_not*base64', 'wm_not*base64'],
-      ['w_300-wm_' + Buffer.from([0xc3, 0x28]).toString('base64url'), 'wm_' + Buffer.from([0xc3, 0x28]).toString('base64url')], // not UTF-8
+      [
+        'w_300-wm_' + Buffer.from([0xc3, 0x28]).toString('base64url'),
+        'wm_' + Buffer.from([0xc3, 0x28]).toString('base64url'),
+      ], // not UTF-8
       ['preset_x-w_10', 'preset_x-w_10'],
       ['--', '--'],
     ];
     for (const [ops, token] of bad) {
       const error = refusal(() => parseOps(ops));
-      expect({ ops: ops.slice(0, 30), code: error.code, details: error.details }).toEqual({ ops: ops.slice(0, 30), code: ErrorCode.BadUserInput, details: { token } });
+      expect({ ops: ops.slice(0, 30), code: error.code, details: error.details }).toEqual({
+        ops: ops.slice(0, 30),
+        code: ErrorCode.BadUserInput,
+        details: { token },
+      });
       expect(error.message).toContain(`"${token}"`);
     }
   });
@@ -296,21 +329,28 @@ describe('URL grammar: refusals name the offending token', () => {
 
 describe('typed input (GraphQL, presets)', () => {
   it('checks as the URL does, naming the field', () => {
-    expect(planFromInput({ width: 300, format: 'webp', quality: null, fit: undefined })).toEqual({ width: 300, format: 'webp' });
+    expect(planFromInput({ width: 300, format: 'webp', quality: null, fit: undefined })).toEqual({
+      width: 300,
+      format: 'webp',
+    });
     const error = refusal(() => planFromInput({ width: 99999 }));
     expect(error.code).toBe(ErrorCode.BadUserInput);
     expect(error.message).toContain('Expected integer between 1 and 8192 for w but received 99999');
     expect(error.details).toEqual({ field: 'width' });
     expect(refusal(() => planFromInput({ rotate: 45 })).details).toEqual({ field: 'rotate' });
     expect(refusal(() => planFromInput({ format: 'bmp' })).details).toEqual({ field: 'format' });
-    expect(refusal(() => planFromInput({ crop: { x: 0, y: 0, width: 0, height: 5 } })).details).toEqual({ field: 'crop' });
+    expect(refusal(() => planFromInput({ crop: { x: 0, y: 0, width: 0, height: 5 } })).details).toEqual({
+      field: 'crop',
+    });
     expect(refusal(() => planFromInput({ watermark: { text: '' } })).details).toEqual({ field: 'watermark' });
     expect(refusal(() => planFromInput({ width: 5000, dpr: 2 })).code).toBe(ErrorCode.BadUserInput);
     expect(refusal(() => planFromInput({ unknown: 1 })).details).toEqual({ field: 'unknown' });
   });
 
   it('gives the same plan as the URL for the same transform', () => {
-    const fromUrl = planOf(`c_1,2,30,40-w_20-h_10-f_pad-g_ne-b_ff0000-q_70-fmt_png-r_180-flip-blur_0.5-bw-wm_${b64('x')},nw`);
+    const fromUrl = planOf(
+      `c_1,2,30,40-w_20-h_10-f_pad-g_ne-b_ff0000-q_70-fmt_png-r_180-flip-blur_0.5-bw-wm_${b64('x')},nw`,
+    );
     const fromInput = planFromInput({
       crop: { x: 1, y: 2, width: 30, height: 40 },
       width: 20,
@@ -348,7 +388,24 @@ describe('the operations table', () => {
     expect(rows).toHaveLength(OPERATIONS.length);
     expect(new Set(rows.map((r) => r.token)).size).toBe(rows.length);
     expect(rows.map((r) => r.token)).toEqual(
-      expect.arrayContaining(['w_', 'h_', 'f_', 'g_', 'c_', 'b_', 'q_', 'fmt_', 'r_', 'flip', 'flop', 'blur_', 'sharpen_', 'bw', 'dpr_', 'wm_']),
+      expect.arrayContaining([
+        'w_',
+        'h_',
+        'f_',
+        'g_',
+        'c_',
+        'b_',
+        'q_',
+        'fmt_',
+        'r_',
+        'flip',
+        'flop',
+        'blur_',
+        'sharpen_',
+        'bw',
+        'dpr_',
+        'wm_',
+      ]),
     );
     for (const row of rows) expect(row.description.length).toBeGreaterThan(5);
   });
@@ -369,7 +426,13 @@ const arbToken = fc.oneof(
   fc
     .tuple(fc.nat(5000), fc.nat(5000), fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 5000 }))
     .map(([x, y, w, h]) => `c_${x},${y},${w},${h}`),
-  fc.oneof(fc.string({ unit: hex, minLength: 3, maxLength: 3 }), fc.string({ unit: hex, minLength: 6, maxLength: 6 }), fc.string({ unit: hex, minLength: 8, maxLength: 8 })).map((c) => `b_${c}`),
+  fc
+    .oneof(
+      fc.string({ unit: hex, minLength: 3, maxLength: 3 }),
+      fc.string({ unit: hex, minLength: 6, maxLength: 6 }),
+      fc.string({ unit: hex, minLength: 8, maxLength: 8 }),
+    )
+    .map((c) => `b_${c}`),
   fc.oneof(fc.integer({ min: 1, max: 100 }).map(String), fc.constant('auto')).map((q) => `q_${q}`),
   fc.constantFrom(...OUTPUT_FORMATS, 'auto', 'jpeg').map((f) => `fmt_${f}`),
   fc.constantFrom('0', '90', '180', '270').map((r) => `r_${r}`),
@@ -379,12 +442,20 @@ const arbToken = fc.oneof(
   fc.integer({ min: 100, max: 200 }).map((n) => `dpr_${n / 100}`),
 );
 const arbWatermark = fc
-  .tuple(fc.string({ minLength: 1, maxLength: 30 }).filter((t) => !/\p{Cc}/u.test(t) && t === t.normalize('NFC') && !/[\uD800-\uDFFF]/.test(t)), fc.constantFrom('', ',nw', ',ne', ',sw', ',se'))
+  .tuple(
+    fc
+      .string({ minLength: 1, maxLength: 30 })
+      .filter((t) => !/\p{Cc}/u.test(t) && t === t.normalize('NFC') && !/[\uD800-\uDFFF]/.test(t)),
+    fc.constantFrom('', ',nw', ',ne', ',sw', ',se'),
+  )
   .map(([text, corner]) => `wm_${b64(text)}${corner}`);
 
 /** Valid ops strings in any order, one token per key, sometimes a watermark last. */
 const arbOps = fc
-  .tuple(fc.uniqueArray(arbToken, { selector: (t) => t.split('_')[0], minLength: 1, maxLength: 12 }), fc.option(arbWatermark))
+  .tuple(
+    fc.uniqueArray(arbToken, { selector: (t) => t.split('_')[0], minLength: 1, maxLength: 12 }),
+    fc.option(arbWatermark),
+  )
   .map(([tokens, wm]) => [...tokens, ...(wm ? [wm] : [])].join('-'));
 
 describe('properties', () => {
@@ -407,7 +478,8 @@ describe('properties', () => {
         const ca = canonicalPlan(pa);
         expect(canonicalPlan(ca)).toEqual(ca);
         expect(printPlan(ca)).toBe(printPlan(pa));
-        if (JSON.stringify(canonicalPlan(pb)) === JSON.stringify(ca)) expect(printPlan(pb)).toBe(printPlan(pa));
+        if (JSON.stringify(canonicalPlan(pb)) === JSON.stringify(ca))
+          expect(printPlan(pb)).toBe(printPlan(pa));
         // the shuffled tokens of a string mean the same transform
         const shuffled = a.includes('wm_') ? a : a.split('-').reverse().join('-');
         expect(printPlan(planOf(shuffled, { maxOutputDimension: 20_000 }))).toBe(printPlan(pa));
@@ -417,17 +489,33 @@ describe('properties', () => {
   });
 
   it('parse throws nothing but BAD_USER_INPUT DomainErrors on arbitrary strings', () => {
-    const alphabet = fc.constantFrom(...'wfhgcbqmtrlpoxauz_-,.0123456789~=+/ '.split(''), 'w_', 'fmt_', 'wm_', 'preset_', 'flip', 'dpr_', '-');
+    const alphabet = fc.constantFrom(
+      ...'wfhgcbqmtrlpoxauz_-,.0123456789~=+/ '.split(''),
+      'w_',
+      'fmt_',
+      'wm_',
+      'preset_',
+      'flip',
+      'dpr_',
+      '-',
+    );
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: alphabet, maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 })), (ops) => {
-        try {
-          parseOps(ops);
-        } catch (error) {
-          expect(error).toBeInstanceOf(DomainError);
-          expect((error as DomainError).code).toBe(ErrorCode.BadUserInput);
-          expect(typeof (error as DomainError).details?.token).toBe('string');
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 80 }),
+          fc.string({ unit: alphabet, maxLength: 40 }),
+          fc.string({ unit: 'binary', maxLength: 40 }),
+        ),
+        (ops) => {
+          try {
+            parseOps(ops);
+          } catch (error) {
+            expect(error).toBeInstanceOf(DomainError);
+            expect((error as DomainError).code).toBe(ErrorCode.BadUserInput);
+            expect(typeof (error as DomainError).details?.token).toBe('string');
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -459,7 +547,11 @@ const enumValues = (field: Field): readonly (string | number)[] => {
 const real = (min: number, max: number) => fc.double({ min, max, noNaN: true });
 const side = fc.oneof(fc.integer({ min: 1, max: 2048 }), fc.integer({ min: 1, max: 8192 }));
 const hexColour = fc
-  .tuple(fc.constantFrom(3, 6, 8), fc.boolean(), fc.array(fc.constantFrom(...'0123456789abcdefABCDEF'), { minLength: 8, maxLength: 8 }))
+  .tuple(
+    fc.constantFrom(3, 6, 8),
+    fc.boolean(),
+    fc.array(fc.constantFrom(...'0123456789abcdefABCDEF'), { minLength: 8, maxLength: 8 }),
+  )
   .map(([length, hash, digits]) => `${hash ? '#' : ''}${digits.slice(0, length).join('')}`);
 const watermarkText = fc
   .string({ unit: 'grapheme', minLength: 1, maxLength: 30 })
@@ -468,7 +560,12 @@ const watermarkText = fc
 
 /** Raw values for each field, as a caller might send them; the table's `check` makes them plan values. */
 const RAW: { readonly [K in Field]: fc.Arbitrary<unknown> } = {
-  crop: fc.record({ x: fc.nat(1_000_000), y: fc.nat(1_000_000), width: fc.integer({ min: 1, max: 1_000_000 }), height: fc.integer({ min: 1, max: 1_000_000 }) }),
+  crop: fc.record({
+    x: fc.nat(1_000_000),
+    y: fc.nat(1_000_000),
+    width: fc.integer({ min: 1, max: 1_000_000 }),
+    height: fc.integer({ min: 1, max: 1_000_000 }),
+  }),
   width: side,
   height: side,
   fit: fc.constantFrom(...enumValues('fit')),
@@ -483,32 +580,53 @@ const RAW: { readonly [K in Field]: fc.Arbitrary<unknown> } = {
   dpr: fc.oneof(fc.constantFrom(1, 1.5, 2, 3), real(1, 4)),
   quality: fc.oneof(fc.integer({ min: 1, max: 100 }), fc.constant('auto')),
   format: fc.constantFrom(...enumValues('format')),
-  watermark: fc.record({ text: watermarkText, position: fc.constantFrom(...CORNERS) }, { requiredKeys: ['text'] }),
+  watermark: fc.record(
+    { text: watermarkText, position: fc.constantFrom(...CORNERS) },
+    { requiredKeys: ['text'] },
+  ),
 };
 
 const LIMITS = { maxOutputDimension: 8192, maxOperations: 24 };
 
 /** `dpr` times each side within the output limit, as the grammar requires. */
 const folds = (p: TransformPlan): boolean =>
-  [p.width, p.height].every((s) => s === undefined || Math.round(s * (p.dpr ?? 1)) <= LIMITS.maxOutputDimension);
+  [p.width, p.height].every(
+    (s) => s === undefined || Math.round(s * (p.dpr ?? 1)) <= LIMITS.maxOutputDimension,
+  );
 
 /** Any valid plan: every field present or not, each value what the table's check gives. */
 const arbPlan: fc.Arbitrary<TransformPlan> = fc
   .record(
-    Object.fromEntries(OPERATIONS.map((op) => [op.field, RAW[op.field].map((v) => (op as OperationDef).check(v, LIMITS))])) as Record<Field, fc.Arbitrary<unknown>>,
+    Object.fromEntries(
+      OPERATIONS.map((op) => [op.field, RAW[op.field].map((v) => (op as OperationDef).check(v, LIMITS))]),
+    ) as Record<Field, fc.Arbitrary<unknown>>,
     { requiredKeys: [] },
   )
   .map((p) => p as TransformPlan)
   .filter(folds);
 
 /** The same transform written differently: defaults spelled out, dpr unfolded, fit and gravity where they cannot matter. */
-function rewritten(p: TransformPlan, extra: { halve: boolean; gravity: boolean; defaults: boolean }): TransformPlan {
+function rewritten(
+  p: TransformPlan,
+  extra: { halve: boolean; gravity: boolean; defaults: boolean },
+): TransformPlan {
   const q: Record<string, unknown> = { ...canonicalPlan(p) };
-  if (extra.defaults) Object.assign(q, { rotate: q.rotate ?? 0, quality: q.quality ?? 'auto', flip: q.flip ?? false, flop: q.flop ?? false, grayscale: q.grayscale ?? false });
+  if (extra.defaults)
+    Object.assign(q, {
+      rotate: q.rotate ?? 0,
+      quality: q.quality ?? 'auto',
+      flip: q.flip ?? false,
+      flop: q.flop ?? false,
+      grayscale: q.grayscale ?? false,
+    });
   const w = q.width as number | undefined;
   const h = q.height as number | undefined;
   if (extra.halve && (w !== undefined || h !== undefined) && (w ?? 2) % 2 === 0 && (h ?? 2) % 2 === 0) {
-    Object.assign(q, { dpr: 2, ...(w !== undefined ? { width: w / 2 } : {}), ...(h !== undefined ? { height: h / 2 } : {}) });
+    Object.assign(q, {
+      dpr: 2,
+      ...(w !== undefined ? { width: w / 2 } : {}),
+      ...(h !== undefined ? { height: h / 2 } : {}),
+    });
   }
   if (extra.gravity && q.gravity === undefined) q.gravity = q.fit === 'cover' ? 'center' : 'attention';
   if (w === undefined || h === undefined) q.fit ??= 'fill';
@@ -539,7 +657,8 @@ describe('properties of plans from the table', () => {
         const order = OPERATIONS.map((op) => op.field as string);
         const keys = Object.keys(c);
         expect(keys).toEqual([...keys].sort((a, b) => order.indexOf(a) - order.indexOf(b)));
-        for (const op of OPERATIONS as readonly OperationDef[]) if (op.default !== undefined) expect(c[op.field]).not.toEqual(op.default);
+        for (const op of OPERATIONS as readonly OperationDef[])
+          if (op.default !== undefined) expect(c[op.field]).not.toEqual(op.default);
       }),
       { numRuns: 2000 },
     );
@@ -569,14 +688,22 @@ describe('properties of plans from the table', () => {
 
   it('a plan differing in one value that matters prints a different string', () => {
     fc.assert(
-      fc.property(arbPlan, fc.constantFrom(...OPERATIONS.map((op) => op.field)), fc.nat(), (p, field, seed) => {
-        const op = BY_FIELD.get(field)!;
-        const other = fc.sample(RAW[field].map((v) => op.check(v, LIMITS)), { numRuns: 1, seed })[0];
-        const q = { ...p, [field]: other } as TransformPlan;
-        fc.pre(folds(q));
-        const same = isDeepStrictEqual(canonicalPlan(p), canonicalPlan(q));
-        expect(printPlan(p) === printPlan(q)).toBe(same);
-      }),
+      fc.property(
+        arbPlan,
+        fc.constantFrom(...OPERATIONS.map((op) => op.field)),
+        fc.nat(),
+        (p, field, seed) => {
+          const op = BY_FIELD.get(field)!;
+          const other = fc.sample(
+            RAW[field].map((v) => op.check(v, LIMITS)),
+            { numRuns: 1, seed },
+          )[0];
+          const q = { ...p, [field]: other } as TransformPlan;
+          fc.pre(folds(q));
+          const same = isDeepStrictEqual(canonicalPlan(p), canonicalPlan(q));
+          expect(printPlan(p) === printPlan(q)).toBe(same);
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -14,7 +14,8 @@ describe('the Tessera schema', () => {
   it('has TransformInput and Transform with one field per table operation, described by the table', () => {
     const input = tessera.getType('TransformInput');
     const output = tessera.getType('Transform');
-    if (!isInputObjectType(input) || !isObjectType(output)) throw new Error('TransformInput or Transform missing from the schema');
+    if (!isInputObjectType(input) || !isObjectType(output))
+      throw new Error('TransformInput or Transform missing from the schema');
     expect(Object.keys(input.getFields()).sort()).toEqual(OPERATIONS.map((op) => op.field).sort());
     expect(Object.keys(output.getFields()).sort()).toEqual(OPERATIONS.map((op) => op.field).sort());
     for (const op of OPERATIONS) {

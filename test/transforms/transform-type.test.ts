@@ -60,7 +60,14 @@ describe('TransformInput and Transform, from the operations table', () => {
     const format = schema.getType('ImageFormat');
     const gravity = schema.getType('Gravity');
     if (!isEnumType(fit) || !isEnumType(format) || !isEnumType(gravity)) throw new Error('enums missing');
-    expect(fit.getValues().map((v) => v.value)).toEqual(['cover', 'contain', 'fill', 'inside', 'outside', 'pad']);
+    expect(fit.getValues().map((v) => v.value)).toEqual([
+      'cover',
+      'contain',
+      'fill',
+      'inside',
+      'outside',
+      'pad',
+    ]);
     expect(format.getValues().map((v) => v.name)).toEqual(['JPG', 'PNG', 'WEBP', 'AVIF', 'GIF', 'AUTO']);
     expect(gravity.getValues().map((v) => v.value)).toContain('focal');
   });
@@ -71,7 +78,9 @@ describe('TransformInput and Transform, from the operations table', () => {
       source: `{ ops(transform: { width: 300, dpr: 2, fit: COVER, height: 200, format: WEBP, grayscale: true, crop: { x: 1, y: 2, width: 30, height: 40 }, watermark: { text: "hi", position: NORTH_WEST } }) }`,
     });
     expect(result.errors).toBeUndefined();
-    expect(result.data?.ops).toBe(`c_1,2,30,40-w_600-h_400-f_cover-bw-fmt_webp-wm_${Buffer.from('hi').toString('base64url')},nw`);
+    expect(result.data?.ops).toBe(
+      `c_1,2,30,40-w_600-h_400-f_cover-bw-fmt_webp-wm_${Buffer.from('hi').toString('base64url')},nw`,
+    );
   });
 
   it('refuses bad values with the URL grammar messages', async () => {
@@ -86,9 +95,19 @@ describe('TransformInput and Transform, from the operations table', () => {
   it('answers a plan with quality auto as null, and enums by name', async () => {
     const result = await graphql({
       schema,
-      source: '{ parsed(ops: "w_10-h_10-f_pad-g_ne-q_auto-fmt_auto-r_90") { width height fit gravity quality format rotate flip } }',
+      source:
+        '{ parsed(ops: "w_10-h_10-f_pad-g_ne-q_auto-fmt_auto-r_90") { width height fit gravity quality format rotate flip } }',
     });
     expect(result.errors).toBeUndefined();
-    expect(result.data?.parsed).toEqual({ width: 10, height: 10, fit: 'PAD', gravity: 'NORTH_EAST', quality: null, format: 'AUTO', rotate: 90, flip: null });
+    expect(result.data?.parsed).toEqual({
+      width: 10,
+      height: 10,
+      fit: 'PAD',
+      gravity: 'NORTH_EAST',
+      quality: null,
+      format: 'AUTO',
+      rotate: 90,
+      flip: null,
+    });
   });
 });
