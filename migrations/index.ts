@@ -1,4 +1,5 @@
 /** Every migration, in order. The data source takes this list, so compiled and test runs agree. */
 import { InitialSchema1764000000000 } from './1764000000000-initial-schema.js';
+import { Usage1764100000000 } from './1764100000000-usage.js';
 
-export const migrations = [InitialSchema1764000000000];
+export const migrations = [InitialSchema1764000000000, Usage1764100000000];

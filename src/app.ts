@@ -37,7 +37,10 @@ import type { JobQueue } from './jobs/queue.js';
 import { AssetUrls } from './media/asset-urls.js';
 import { AssetsService } from './media/assets.service.js';
 import { DeliveryService } from './media/delivery.service.js';
+import { DEFAULT_PRESETS, EagerPresets } from './media/eager.service.js';
+import { Maintenance, MAINTENANCE_JOB } from './media/maintenance.service.js';
 import { PresetsService } from './media/presets.service.js';
+import { UsageMeter } from './media/usage.service.js';
 import { RenderSlots } from './media/render-slots.js';
 import { VariantQueries, VariantsService } from './media/variants.service.js';
 import { cleanupJobId, JOB, jobHandlers } from './media/jobs.js';
@@ -155,6 +158,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     });
   }, () => queue.drain());
   const assets = new AssetsService(db, tenancy, ingest, cleanup, { maxUploadBytes: config.maxUploadBytes });
+  const usage = new UsageMeter(db, tenancy, logger);
   const transformLimits = { maxOutputDimension: config.maxOutputDimension, maxOperations: config.maxOperations };
   const signingKeys = new SigningKeyService(db, config.signingKeyGraceSeconds);
   const presets = new PresetsService(db, tenancy, transformLimits);
@@ -168,9 +172,11 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     sharedMaxBytes: config.sharedCacheMaxBytes,
     sharedTtlSeconds: config.sharedCacheTtlSeconds,
     avifEffort: config.avifEffort,
+    onRender: (asset, ms) => usage.recordRender({ id: asset.spaceId, organizationId: asset.organizationId }, ms),
   });
   const variantQueries = new VariantQueries(db);
   const delivery = new DeliveryService(db, tenancy, presets, variants, signingKeys, store, { baseUrl: config.baseUrl, limits: transformLimits });
+  const eager = new EagerPresets(db, presets, variants, queue, state, transformLimits, logger);
   const services: TesseraServices = {
     tenancy,
     apiKeys,
@@ -194,6 +200,8 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     }),
     variants,
     variantQueries,
+    usage,
+    eager,
   };
   const loaderSources = {
     organizationsByIds: (ids: readonly string[]) => tenancy.organizationsByIds(ids),
@@ -296,14 +304,28 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     playground: new PlaygroundPages(readBootstrapKey),
     maxFileSize: config.maxUploadBytes,
   });
-  await registerImageRoute(http, delivery);
+  await registerImageRoute(http, delivery, usage);
   if (store instanceof LocalObjectStore) {
     await registerUploadFormRoute(http, { store, maxUploadBytes: config.maxUploadBytes });
   }
 
-  const handlers = jobHandlers({ cleanup });
+  const maintenance = new Maintenance(db, store, logger, { variantRetentionDays: config.variantRetentionDays });
+  tenancy.onSpaceCreated((space, manager) => presets.createDefaults(space, DEFAULT_PRESETS, manager));
+  ingest.onChange((change) => {
+    if (change.kind === 'created') usage.recordUpload({ id: change.asset.spaceId, organizationId: change.asset.organizationId });
+    eager.enqueueFor(change.asset).catch((error: unknown) => logger.error({ err: error, assetId: change.asset.id }, 'could not enqueue eager presets'));
+  });
+  const handlers = jobHandlers({ cleanup, eager, maintenance });
   const runJobsHere = options.worker === true || config.jobsInProcess === 'true' || (config.jobsInProcess === 'auto' && queue.kind === 'memory');
   if (runJobsHere) await queue.startWorker(handlers, config.workerConcurrency);
+  usage.start(config.usageFlushSeconds * 1000);
+  const interval = config.maintenanceIntervalSeconds * 1000;
+  const maintenanceTimer = setInterval(() => {
+    queue
+      .enqueue(MAINTENANCE_JOB, {}, { jobId: `maintenance.${Math.floor(Date.now() / interval)}` })
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not enqueue maintenance'));
+  }, interval);
+  maintenanceTimer.unref();
 
   return {
     config,
@@ -327,6 +349,8 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     async close() {
       await http.close();
       await apollo.stop().catch(() => undefined);
+      clearInterval(maintenanceTimer);
+      await usage.stop();
       await queue.close();
       await state.close();
       if (store instanceof S3ObjectStore) store.close();

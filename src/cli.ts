@@ -12,6 +12,8 @@ import { ApiKeyService } from './auth/api-keys.js';
 import { ConfigError, loadConfig } from './config/index.js';
 import { DataDirInUseError } from './db/embedded-postgres.js';
 import { openRegistry } from './db/registry.js';
+import { DEFAULT_PRESETS } from './media/eager.service.js';
+import { PresetsService } from './media/presets.service.js';
 import { bootstrapOrganization } from './tenancy/bootstrap.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
 
@@ -50,9 +52,12 @@ async function run(argv: string[]): Promise<number> {
       const registry = await openRegistry(registryOptions);
       try {
         const db = registry.dataSource;
+        const tenancy = new TenancyService(db);
+        const presets = new PresetsService(db, tenancy, { maxOutputDimension: config.maxOutputDimension, maxOperations: config.maxOperations });
+        tenancy.onSpaceCreated((space, manager) => presets.createDefaults(space, DEFAULT_PRESETS, manager));
         const result = await bootstrapOrganization(
           db,
-          { tenancy: new TenancyService(db), apiKeys: new ApiKeyService(db) },
+          { tenancy, apiKeys: new ApiKeyService(db) },
           config.baseUrl,
           { organization: values.organization, tenant: values.tenant, space: values.space },
         );

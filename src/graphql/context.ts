@@ -5,7 +5,9 @@ import type { AuditRecord, AuditService, RequestOrigin } from '../audit/audit.se
 import { unauthenticated } from '../errors/index.js';
 import type { AssetUrls } from '../media/asset-urls.js';
 import type { AssetsService } from '../media/assets.service.js';
+import type { EagerPresets } from '../media/eager.service.js';
 import type { PresetsService } from '../media/presets.service.js';
+import type { UsageMeter } from '../media/usage.service.js';
 import type { VariantQueries, VariantsService } from '../media/variants.service.js';
 import type { GrammarLimits } from '../transforms/index.js';
 import type { ImportService } from '../media/import.service.js';
@@ -27,6 +29,8 @@ export interface GraphQLServices {
   readonly urls: AssetUrls;
   readonly variants: VariantsService;
   readonly variantQueries: VariantQueries;
+  readonly usage: UsageMeter;
+  readonly eager: EagerPresets;
 }
 
 export interface GraphQLLimits {

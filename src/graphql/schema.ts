@@ -4,6 +4,7 @@ import { buildSchema } from 'type-graphql';
 import { authChecker } from './auth-checker.js';
 import { AssetResolver } from './resolvers/asset.resolver.js';
 import { AssetDeliveryResolver, VariantResolver } from './resolvers/delivery.resolver.js';
+import { AssetProcessingResolver, OperationsResolver } from './resolvers/operations.resolver.js';
 import { PresetResolver } from './resolvers/preset.resolver.js';
 import { ApiKeyResolver, SigningKeyResolver } from './resolvers/credentials.resolver.js';
 import { NodeResolver } from './resolvers/node.resolver.js';
@@ -22,6 +23,8 @@ export const resolvers = [
   AssetDeliveryResolver,
   VariantResolver,
   PresetResolver,
+  OperationsResolver,
+  AssetProcessingResolver,
 ] as const;
 
 /** Builds the executable schema from the type-graphql classes. */

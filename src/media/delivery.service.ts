@@ -40,17 +40,24 @@ export interface ImageRequest {
   readonly accept?: string;
 }
 
+/** The space an answer is counted against. */
+export interface MeteredSpace {
+  readonly id: string;
+  readonly organizationId: string;
+}
+
 export type ImageAnswer =
   | { readonly kind: 'redirect'; readonly location: string; readonly cacheControl: string }
   | {
       readonly kind: 'original';
+      readonly space: MeteredSpace;
       readonly body: () => Promise<Readable>;
       readonly bytes: number;
       readonly contentType: string;
       readonly etag: string;
       readonly cacheControl: string;
     }
-  | { readonly kind: 'variant'; readonly variant: DeliveredVariant; readonly cacheControl: string; readonly vary: boolean };
+  | { readonly kind: 'variant'; readonly space: MeteredSpace; readonly variant: DeliveredVariant; readonly cacheControl: string; readonly vary: boolean };
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const REDIRECT_SECONDS = 86_400;
@@ -124,6 +131,7 @@ export class DeliveryService {
       if (ext !== canonicalExt) return this.redirect(address, request, `original.${canonicalExt}`, exp, space.organizationId);
       return {
         kind: 'original',
+        space,
         body: () => this.store.read(asset.storageKey),
         bytes: asset.bytes,
         contentType: asset.mimeType,
@@ -169,7 +177,7 @@ export class DeliveryService {
 
     const format: OutputFormat = choice === 'auto' ? negotiateFormat(request.accept, source) : choice;
     const variant = await this.variants.deliver({ asset, plan: { ...full, format }, format, presetId });
-    return { kind: 'variant', variant, cacheControl, vary: choice === 'auto' };
+    return { kind: 'variant', space, variant, cacheControl, vary: choice === 'auto' };
   }
 
   /** Checks `exp`, `kid`, `sig` when present; resolves to `exp`, or undefined when absent. */

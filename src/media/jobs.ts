@@ -1,6 +1,8 @@
 import type { JobHandler } from '../jobs/queue.js';
 import { PermanentJobError } from '../jobs/queue.js';
 import type { AssetCleanup, CleanupTask } from './cleanup.service.js';
+import { EAGER_JOB, type EagerPresets } from './eager.service.js';
+import { MAINTENANCE_JOB, type Maintenance } from './maintenance.service.js';
 
 /** Names of the jobs Tessera runs. */
 export const JOB = {
@@ -25,8 +27,12 @@ export const cleanupJobId = (task: CleanupTask): string =>
   task.kind === 'deleted' ? `cleanup.deleted.${task.assetId}` : `cleanup.replaced.${task.assetId}.${task.previousVersion}`;
 
 /** The job handlers, by name: the same code runs in-process and in `npm run worker`. */
-export function jobHandlers(deps: { cleanup: AssetCleanup }): Record<string, JobHandler> {
+export function jobHandlers(deps: { cleanup: AssetCleanup; eager: EagerPresets; maintenance: Maintenance }): Record<string, JobHandler> {
   return {
     [JOB.cleanup]: async (data) => deps.cleanup.run(cleanupTaskOf(data)),
+    [EAGER_JOB]: async (data) => deps.eager.run(data),
+    [MAINTENANCE_JOB]: async () => {
+      await deps.maintenance.run();
+    },
   };
 }

@@ -51,6 +51,8 @@ export interface VariantsOptions {
   readonly avifEffort: number;
   /** How often a waiter looks for the render another node is doing. */
   readonly pollMs?: number;
+  /** Told of every render this process performs (metering). */
+  readonly onRender?: (asset: AssetEntity, ms: number) => void;
 }
 
 /** Content address of a variant: asset, version, original bytes, canonical ops and format. */
@@ -256,6 +258,7 @@ export class VariantsService {
     });
     const processingMs = Date.now() - started;
     this.rendersDone += 1;
+    this.options.onRender?.(asset, processingMs);
     const sha256 = createHash('sha256').update(rendered.data).digest('hex');
     const storageKey = variantStorageKey(asset, key, format);
     await this.store.write(storageKey, rendered.data, {

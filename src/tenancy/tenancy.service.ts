@@ -71,7 +71,14 @@ export interface SpaceInput {
  * `canManage`; an id the principal may not see answers exactly like an unknown id.
  */
 export class TenancyService {
+  private readonly spaceCreated: ((space: SpaceEntity, manager: EntityManager) => Promise<void>)[] = [];
+
   constructor(private readonly db: DataSource) {}
+
+  /** Runs `listener` inside the transaction that creates each new space (default presets, say). */
+  onSpaceCreated(listener: (space: SpaceEntity, manager: EntityManager) => Promise<void>): void {
+    this.spaceCreated.push(listener);
+  }
 
   /** Creates an organization with its first tenant and space (operators only: CLI and bootstrap). */
   async createOrganizationTree(
@@ -103,6 +110,7 @@ export class TenancyService {
       settings: {},
     });
     await manager.insert(SpaceEntity, space);
+    for (const listener of this.spaceCreated) await listener(space, manager);
     return { organization, tenant, space };
   }
 
@@ -256,7 +264,10 @@ export class TenancyService {
       settings: {},
     });
     try {
-      await this.db.getRepository(SpaceEntity).insert(space);
+      await this.db.transaction(async (manager) => {
+        await manager.insert(SpaceEntity, space);
+        for (const listener of this.spaceCreated) await listener(space, manager);
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict(`A space with slug "${space.slug}" already exists in this tenant.`);
       throw error;

@@ -35,13 +35,13 @@ describe.each(registryKinds)('registry on %s', (kind) => {
     const before = await db.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'`);
     expect(before[0].n).toBe(0);
     const applied = await db.runMigrations({ transaction: 'each' });
-    expect(applied.map((m) => m.name)).toEqual(['InitialSchema1764000000000']);
+    expect(applied.map((m) => m.name)).toEqual(['InitialSchema1764000000000', 'Usage1764100000000']);
     expect(await db.runMigrations({ transaction: 'each' })).toEqual([]);
     const tables = (await db.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).map(
       (r: { table_name: string }) => r.table_name,
     );
     expect(tables).toEqual([
-      'api_keys', 'assets', 'audit_log', 'migrations', 'organizations', 'presets', 'signing_keys', 'spaces', 'tenants', 'uploads', 'variants',
+      'api_keys', 'assets', 'audit_log', 'migrations', 'organizations', 'presets', 'signing_keys', 'spaces', 'tenants', 'uploads', 'usage_daily', 'variants',
     ]);
   });
 

@@ -8,6 +8,7 @@ export * from './preset.entity.js';
 export * from './variant.entity.js';
 export * from './upload.entity.js';
 export * from './audit-entry.entity.js';
+export * from './usage-day.entity.js';
 
 import { OrganizationEntity } from './organization.entity.js';
 import { TenantEntity } from './tenant.entity.js';
@@ -19,8 +20,9 @@ import { PresetEntity } from './preset.entity.js';
 import { VariantEntity } from './variant.entity.js';
 import { UploadEntity } from './upload.entity.js';
 import { AuditEntryEntity } from './audit-entry.entity.js';
+import { UsageDayEntity } from './usage-day.entity.js';
 
 export const entities = [
   OrganizationEntity, TenantEntity, SpaceEntity, ApiKeyEntity, SigningKeyEntity,
-  AssetEntity, PresetEntity, VariantEntity, UploadEntity, AuditEntryEntity,
+  AssetEntity, PresetEntity, VariantEntity, UploadEntity, AuditEntryEntity, UsageDayEntity,
 ];

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../../errors/index.js';
 import type { DeliveryService } from '../../media/delivery.service.js';
+import type { UsageMeter } from '../../media/usage.service.js';
 
 interface ImageParams {
   access: string;
@@ -46,7 +47,7 @@ function commonHeaders(reply: FastifyReply, cacheControl: string, etag: string):
  * canonical URL, 304 on a matching `If-None-Match`, the bytes with their cache headers, and which
  * layer answered (`X-Cache`, `Server-Timing`). Errors are problem+json with their status.
  */
-export async function registerImageRoute(app: FastifyInstance, delivery: DeliveryService): Promise<void> {
+export async function registerImageRoute(app: FastifyInstance, delivery: DeliveryService, usage: UsageMeter): Promise<void> {
   app.route<{ Params: ImageParams; Querystring: ImageQuery }>({
     method: ['GET', 'HEAD'],
     url: '/v1/:access/:org/:tenant/:space/img/:assetId/:version/*',
@@ -69,9 +70,13 @@ export async function registerImageRoute(app: FastifyInstance, delivery: Deliver
       if (answer.kind === 'original') {
         commonHeaders(reply, answer.cacheControl, answer.etag);
         reply.header('content-type', answer.contentType).header('x-cache', 'original');
-        if (notModified(request, answer.etag)) return reply.code(304).send();
+        if (notModified(request, answer.etag)) {
+          usage.recordServe(answer.space, 0);
+          return reply.code(304).send();
+        }
         reply.header('content-length', String(answer.bytes));
         if (request.method === 'HEAD') return reply.send();
+        usage.recordServe(answer.space, answer.bytes);
         return reply.send(await answer.body());
       }
       const { variant } = answer;
@@ -85,9 +90,13 @@ export async function registerImageRoute(app: FastifyInstance, delivery: Deliver
           'server-timing',
           [`cache;desc="${variant.layer}"`, ...(variant.renderMs === undefined ? [] : [`render;dur=${variant.renderMs}`]), `total;dur=${totalMs.toFixed(1)}`].join(', '),
         );
-      if (notModified(request, variant.meta.sha256)) return reply.code(304).send();
+      if (notModified(request, variant.meta.sha256)) {
+        usage.recordServe(answer.space, 0, variant.meta.key);
+        return reply.code(304).send();
+      }
       reply.header('content-length', String(variant.data.length));
       if (request.method === 'HEAD') return reply.send();
+      usage.recordServe(answer.space, variant.data.length, variant.meta.key);
       return reply.send(variant.data);
     },
   });
