@@ -20,12 +20,12 @@ import { MemoryState } from './cache/memory-state.js';
 import { RedisState } from './cache/redis-state.js';
 import type { Config } from './config/index.js';
 import { openRegistry, type Registry } from './db/registry.js';
-import { isDomainError } from './errors/index.js';
+import { ErrorCode, isDomainError } from './errors/index.js';
 import type { GraphQLContext, GraphQLServices } from './graphql/context.js';
 import { createFormatError } from './graphql/format-error.js';
 import { createLoaders } from './graphql/loaders.js';
 import { buildTesseraSchema } from './graphql/schema.js';
-import { internalProblem, sendProblem } from './http/problem.js';
+import { internalProblem, problemOf, sendProblem } from './http/problem.js';
 import { registerGraphQLRoute } from './http/routes/graphql.js';
 import { registerHealthRoutes } from './http/routes/health.js';
 import { registerImageRoute } from './http/routes/image.js';
@@ -227,10 +227,23 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     connectionTimeout: 30_000,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomBytes(8).toString('hex'),
+    frameworkErrors: (error, _request, reply) => {
+      const status = (error as { statusCode?: number }).statusCode ?? 400;
+      const code = status === 413 ? ErrorCode.PayloadTooLarge : status === 415 ? ErrorCode.UnsupportedMediaType : ErrorCode.BadUserInput;
+      void sendProblem(reply, problemOf(code, error.message));
+    },
   });
   http.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Answering before the request body was read (a refusal): the rest of it would be taken for the
+  // next request on a kept-alive connection, so close it.
+  http.addHook('onSend', async (request, reply) => {
+    if (!request.raw.complete) reply.header('connection', 'close');
+  });
+  http.setNotFoundHandler(async (request, reply) =>
+    sendProblem(reply, problemOf(ErrorCode.NotFound, `No route for ${request.method} ${request.url.split('?')[0]}.`)),
+  );
   http.addHook('onResponse', async (request, reply) => {
     request.log.info(
       { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
@@ -241,13 +254,8 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     if (isDomainError(error)) return sendProblem(reply, error);
     const status = (error as { statusCode?: number }).statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      return reply.code(status).header('content-type', 'application/problem+json').send({
-        type: 'about:blank',
-        title: 'Bad request',
-        status,
-        code: status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_USER_INPUT',
-        detail: error instanceof Error ? error.message : 'Bad request.',
-      });
+      const code = status === 413 ? ErrorCode.PayloadTooLarge : status === 415 ? ErrorCode.UnsupportedMediaType : status === 404 ? ErrorCode.NotFound : ErrorCode.BadUserInput;
+      return sendProblem(reply, { ...problemOf(code, error instanceof Error ? error.message : 'Bad request.'), status });
     }
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(reply, internalProblem());

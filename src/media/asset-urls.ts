@@ -92,8 +92,9 @@ export class AssetUrls {
   file(asset: AssetEntity, spec: UrlSpec): { file: string; plan: TransformPlan; format: FormatChoice | 'original'; adHoc: boolean } {
     const source = { format: asset.format, hasAlpha: asset.hasAlpha, animated: asset.pages > 1 && (asset.format === 'gif' || asset.format === 'webp') };
     const natural = naturalFormat(source);
-    const requested = spec.plan ? canonicalPlan(spec.plan) : {};
     if (spec.preset) {
+      // Merge before canonicalising: a request's dpr or gravity needs the preset's sides.
+      const requested: TransformPlan = Object.fromEntries(Object.entries(spec.plan ?? {}).filter(([, v]) => v !== undefined));
       const base = canonicalPlan(presetPlan(spec.preset, this.options.limits));
       const onlyFormat = Object.keys(requested).every((k) => k === 'format');
       if (onlyFormat && (base.format === undefined || requested.format === undefined)) {
@@ -103,6 +104,7 @@ export class AssetUrls {
       }
       return this.adHoc(mergePlans(base, requested), natural);
     }
+    const requested = spec.plan ? canonicalPlan(spec.plan) : {};
     if (Object.keys(requested).length === 0) return { file: `original.${originalExtension(asset)}`, plan: {}, format: 'original', adHoc: false };
     return this.adHoc(requested, natural);
   }

@@ -75,6 +75,9 @@ export class AssetCleanup implements CleanupScheduler {
       const prefixes = await this.urlPrefixes(asset);
       await this.db.transaction(async (manager) => {
         await lockObjectKey(manager, asset.storageKey);
+        // Variants recorded since the list above (a render finishing meanwhile) go too.
+        const late = await manager.findBy(VariantEntity, { assetId: asset.id });
+        await this.store.deleteMany(late.map((v) => v.storageKey).filter((k) => !variants.some((v) => v.storageKey === k)));
         await manager.delete(AssetEntity, { id: asset.id });
         if (!(await manager.existsBy(AssetEntity, { storageKey: asset.storageKey }))) await this.store.delete(asset.storageKey);
       });

@@ -266,11 +266,12 @@ export class VariantsService {
       bytes: rendered.bytes,
       cacheControl: 'public, max-age=31536000, immutable',
     });
-    await this.db
-      .createQueryBuilder()
-      .insert()
-      .into(VariantEntity)
-      .values({
+    try {
+      await this.db
+        .createQueryBuilder()
+        .insert()
+        .into(VariantEntity)
+        .values({
         id: uuidv7(),
         assetId: asset.id,
         spaceId: asset.spaceId,
@@ -290,6 +291,14 @@ export class VariantsService {
       })
       .orIgnore()
       .execute();
+    } catch (error) {
+      // The asset went away while rendering (its row is gone): leave no object without a row.
+      await this.store.delete(storageKey).catch(() => undefined);
+      if (typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23503') {
+        throw new DomainError(ErrorCode.NotFound, 'The image was deleted while it was being rendered.');
+      }
+      throw error;
+    }
     const meta: VariantMeta = { key, sha256, bytes: rendered.bytes, width: rendered.width, height: rendered.height, format, contentType: mimeOf(format) };
     this.remember(meta, rendered.data);
     await this.toShared(meta, rendered.data);

@@ -2,7 +2,8 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver
 import type { FileUpload } from 'graphql-upload/processRequest.mjs';
 import type { AssetSortField } from '../../media/assets.service.js';
 import { sortValue } from '../../media/assets.service.js';
-import { notFound } from '../../errors/index.js';
+import { badInput, notFound } from '../../errors/index.js';
+import { openUpload } from '../uploads.js';
 import { connectionType, decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from '../connection.js';
 import { audit, principalOf, type GraphQLContext } from '../context.js';
 import { rowIdOf } from '../ids.js';
@@ -27,8 +28,8 @@ const auditAsset = (ctx: GraphQLContext, action: string, asset: Asset, details: 
 @Resolver(() => Asset)
 export class AssetResolver {
   @Authorized('assets:read')
-  @Query(() => Asset, { description: 'One asset. Unknown, deleted and foreign ids all answer NOT_FOUND.' })
-  async asset(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Asset> {
+  @Query(() => Asset, { nullable: true, description: 'One asset. Unknown, deleted and foreign ids all answer NOT_FOUND.' })
+  async asset(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Asset | null> {
     return Asset.from(await ctx.services.assets.get(principalOf(ctx), rowIdOf('Asset', id)));
   }
 
@@ -44,16 +45,18 @@ export class AssetResolver {
   ): Promise<Connection<Asset>> {
     const limit = pageSize(first, ctx.limits.maxPageSize);
     const order = { field: (orderBy?.field ?? AssetOrderField.CREATED_AT) as AssetSortField, direction: orderBy?.direction ?? OrderDirection.DESC };
-    const cursor = after === undefined || after === null ? undefined : decodeCursor(after, 3);
-    if (cursor !== undefined && cursor[0] !== order.field) throw notFound('Cursor for this order');
+    const cursor = after === undefined || after === null ? undefined : decodeCursor(after, 4);
+    if (cursor !== undefined && (cursor[0] !== order.field || cursor[1] !== order.direction)) {
+      throw badInput('This cursor belongs to another order; start again without `after`.', { field: 'after' });
+    }
     const rows = await ctx.services.assets.list(principalOf(ctx), rowIdOf('Space', spaceId), {
       limit: limit + 1,
-      after: cursor && { value: cursor[1]!, id: String(cursor[2]) },
+      after: cursor && { value: cursor[2]!, id: String(cursor[3]) },
       filter: filter && { ...filter, access: filter.access ?? null },
       order,
     });
     for (const row of rows) ctx.loaders.asset.prime(row.id, row);
-    return toConnection(rows, limit, (r) => encodeCursor([order.field, sortValue(r, order.field), r.id]), Asset.from, cursor !== undefined);
+    return toConnection(rows, limit, (r) => encodeCursor([order.field, order.direction, sortValue(r, order.field), r.id]), Asset.from, cursor !== undefined);
   }
 
   @FieldResolver(() => Space)
@@ -71,7 +74,7 @@ export class AssetResolver {
     const file = await input.file;
     const { asset, created } = await ctx.services.assets.upload(principalOf(ctx), {
       spaceId: rowIdOf('Space', input.spaceId),
-      file: file.createReadStream(),
+      file: openUpload(file),
       filename: input.filename ?? file.filename,
       access: input.access ?? null,
       tags: input.tags ?? null,
@@ -146,7 +149,7 @@ export class AssetResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<Asset> {
     const upload = await file;
-    const asset = Asset.from(await ctx.services.assets.replace(principalOf(ctx), rowIdOf('Asset', id), upload.createReadStream(), upload.filename));
+    const asset = Asset.from(await ctx.services.assets.replace(principalOf(ctx), rowIdOf('Asset', id), openUpload(upload), upload.filename));
     await auditAsset(ctx, 'asset.replace', asset);
     return asset;
   }
