@@ -14,10 +14,22 @@ const elements = [
 ];
 
 /** `from` may import the element types in `to`. */
-const rule = (from, to) => ({ from: { element: { type: from } }, allow: to.map((type) => ({ to: { element: { type } } })) });
+const rule = (from, to) => ({
+  from: { element: { type: from } },
+  allow: to.map((type) => ({ to: { element: { type } } })),
+});
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**', 'sdk/generated/**', 'test/.artifacts/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'data/**',
+      'coverage/**',
+      'sdk/generated/**',
+      'test/.artifacts/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -41,14 +53,21 @@ export default tseslint.config(
         'error',
         {
           default: 'disallow',
-          message: '{{from.type}} must not import {{to.type}} (imports flow edges → services → adapters; leaves import only leaves)',
+          message:
+            '{{from.type}} must not import {{to.type}} (imports flow edges → services → adapters; leaves import only leaves)',
           policies: [
             rule('root', ['root', 'edge', 'service', 'adapter', 'leaf', 'migration']),
             rule('edge', ['edge', 'service', 'leaf']),
             // Edges name adapter types (entities, store interfaces) to shape answers…
-            { from: { element: { type: 'edge' } }, allow: [{ to: { element: { type: 'adapter' } }, dependency: { kind: 'type' } }] },
+            {
+              from: { element: { type: 'edge' } },
+              allow: [{ to: { element: { type: 'adapter' } }, dependency: { kind: 'type' } }],
+            },
             // …and the local-disk upload form is the storage adapter's own HTTP face.
-            { from: { element: { type: 'edge' } }, allow: [{ to: { element: { type: 'adapter', captured: { area: 'storage' } } } }] },
+            {
+              from: { element: { type: 'edge' } },
+              allow: [{ to: { element: { type: 'adapter', captured: { area: 'storage' } } } }],
+            },
             rule('service', ['service', 'adapter', 'leaf']),
             rule('adapter', ['adapter', 'leaf', 'migration']),
             rule('leaf', ['leaf']),

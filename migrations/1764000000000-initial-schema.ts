@@ -79,7 +79,9 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         verify_until timestamptz,
         CONSTRAINT signing_keys_retiring_has_deadline CHECK (status = 'active' OR verify_until IS NOT NULL)
       )`);
-    await q.query(`CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (organization_id) WHERE status = 'active'`);
+    await q.query(
+      `CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (organization_id) WHERE status = 'active'`,
+    );
     await q.query(`
       CREATE TABLE assets (
         id uuid PRIMARY KEY,
@@ -115,8 +117,12 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         CONSTRAINT assets_tenant FOREIGN KEY (organization_id, tenant_id) REFERENCES tenants (organization_id, id) ON DELETE CASCADE,
         CONSTRAINT assets_space FOREIGN KEY (tenant_id, space_id) REFERENCES spaces (tenant_id, id) ON DELETE CASCADE
       )`);
-    await q.query(`CREATE UNIQUE INDEX assets_space_sha256 ON assets (space_id, sha256) WHERE deleted_at IS NULL`);
-    await q.query(`CREATE INDEX assets_space_created ON assets (space_id, created_at DESC, id DESC) WHERE deleted_at IS NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX assets_space_sha256 ON assets (space_id, sha256) WHERE deleted_at IS NULL`,
+    );
+    await q.query(
+      `CREATE INDEX assets_space_created ON assets (space_id, created_at DESC, id DESC) WHERE deleted_at IS NULL`,
+    );
     await q.query(`CREATE INDEX assets_tags ON assets USING gin (tags)`);
     await q.query(`CREATE INDEX assets_storage_key ON assets (storage_key)`);
     await q.query(`
@@ -138,8 +144,12 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         CONSTRAINT presets_space FOREIGN KEY (tenant_id, space_id) REFERENCES spaces (tenant_id, id) ON DELETE CASCADE,
         CONSTRAINT presets_scope CHECK ((tenant_id IS NULL) = (space_id IS NULL))
       )`);
-    await q.query(`CREATE UNIQUE INDEX presets_space_slug ON presets (space_id, slug) WHERE space_id IS NOT NULL`);
-    await q.query(`CREATE UNIQUE INDEX presets_organization_slug ON presets (organization_id, slug) WHERE space_id IS NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX presets_space_slug ON presets (space_id, slug) WHERE space_id IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE UNIQUE INDEX presets_organization_slug ON presets (organization_id, slug) WHERE space_id IS NULL`,
+    );
     await q.query(`
       CREATE TABLE variants (
         id uuid PRIMARY KEY,
@@ -210,7 +220,18 @@ export class InitialSchema1764000000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of ['audit_log', 'uploads', 'variants', 'presets', 'assets', 'signing_keys', 'api_keys', 'spaces', 'tenants', 'organizations']) {
+    for (const table of [
+      'audit_log',
+      'uploads',
+      'variants',
+      'presets',
+      'assets',
+      'signing_keys',
+      'api_keys',
+      'spaces',
+      'tenants',
+      'organizations',
+    ]) {
       await q.query(`DROP TABLE IF EXISTS ${table}`);
     }
   }

@@ -130,21 +130,32 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     onQueryError: (error, query) => logger.debug({ err: error, query }, 'query failed'),
   });
   const state: SharedState =
-    config.redisUrl === undefined ? new MemoryState() : new RedisState({ url: config.redisUrl, prefix: config.redisPrefix });
+    config.redisUrl === undefined
+      ? new MemoryState()
+      : new RedisState({ url: config.redisUrl, prefix: config.redisPrefix });
   const store = createStore(config);
 
   const db = registry.dataSource;
   const tenancy = new TenancyService(db);
   const apiKeys = new ApiKeyService(db);
-  const ingest = new IngestService(db, store, { maxUploadBytes: config.maxUploadBytes, maxInputPixels: config.maxInputPixels });
+  const ingest = new IngestService(db, store, {
+    maxUploadBytes: config.maxUploadBytes,
+    maxInputPixels: config.maxInputPixels,
+  });
   const purge: PurgeHook =
-    config.purgeWebhookUrl === undefined ? noPurge : new WebhookPurgeHook(config.purgeWebhookUrl, config.purgeWebhookSecret);
+    config.purgeWebhookUrl === undefined
+      ? noPurge
+      : new WebhookPurgeHook(config.purgeWebhookUrl, config.purgeWebhookSecret);
   const cleanup = new AssetCleanup(db, store, purge, config.baseUrl, logger);
   const onJobError = (error: unknown, job: { id: string; name: string; attempt: number }) =>
     logger.warn({ err: error, job }, 'job failed');
   const queue: JobQueue =
     config.redisUrl === undefined
-      ? new MemoryQueue({ attempts: config.jobAttempts, backoffBaseMs: config.jobBackoffMs, onError: onJobError })
+      ? new MemoryQueue({
+          attempts: config.jobAttempts,
+          backoffBaseMs: config.jobBackoffMs,
+          onError: onJobError,
+        })
       : new BullQueue({
           redisUrl: config.redisUrl,
           prefix: `${config.redisPrefix}bull`,
@@ -152,30 +163,46 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
           backoffBaseMs: config.jobBackoffMs,
           onError: onJobError,
         });
-  cleanup.useScheduler((task) => {
-    queue.enqueue(JOB.cleanup, task, { jobId: cleanupJobId(task) }).catch((error: unknown) => {
-      logger.error({ err: error, task }, 'could not enqueue cleanup');
-    });
-  }, () => queue.drain());
+  cleanup.useScheduler(
+    (task) => {
+      queue.enqueue(JOB.cleanup, task, { jobId: cleanupJobId(task) }).catch((error: unknown) => {
+        logger.error({ err: error, task }, 'could not enqueue cleanup');
+      });
+    },
+    () => queue.drain(),
+  );
   const assets = new AssetsService(db, tenancy, ingest, cleanup, { maxUploadBytes: config.maxUploadBytes });
   const usage = new UsageMeter(db, tenancy, logger);
-  const transformLimits = { maxOutputDimension: config.maxOutputDimension, maxOperations: config.maxOperations };
+  const transformLimits = {
+    maxOutputDimension: config.maxOutputDimension,
+    maxOperations: config.maxOperations,
+  };
   const signingKeys = new SigningKeyService(db, config.signingKeyGraceSeconds);
   const presets = new PresetsService(db, tenancy, transformLimits);
-  const variants = new VariantsService(db, store, state, new RenderSlots(config.maxConcurrentRenders, config.renderQueueWaitMs), {
-    renderLimits: {
-      maxInputPixels: config.maxInputPixels,
-      maxOutputDimension: config.maxOutputDimension,
-      timeoutSeconds: config.renderTimeoutSeconds,
+  const variants = new VariantsService(
+    db,
+    store,
+    state,
+    new RenderSlots(config.maxConcurrentRenders, config.renderQueueWaitMs),
+    {
+      renderLimits: {
+        maxInputPixels: config.maxInputPixels,
+        maxOutputDimension: config.maxOutputDimension,
+        timeoutSeconds: config.renderTimeoutSeconds,
+      },
+      memoryBytes: config.variantCacheBytes,
+      sharedMaxBytes: config.sharedCacheMaxBytes,
+      sharedTtlSeconds: config.sharedCacheTtlSeconds,
+      avifEffort: config.avifEffort,
+      onRender: (asset, ms) =>
+        usage.recordRender({ id: asset.spaceId, organizationId: asset.organizationId }, ms),
     },
-    memoryBytes: config.variantCacheBytes,
-    sharedMaxBytes: config.sharedCacheMaxBytes,
-    sharedTtlSeconds: config.sharedCacheTtlSeconds,
-    avifEffort: config.avifEffort,
-    onRender: (asset, ms) => usage.recordRender({ id: asset.spaceId, organizationId: asset.organizationId }, ms),
-  });
+  );
   const variantQueries = new VariantQueries(db);
-  const delivery = new DeliveryService(db, tenancy, presets, variants, signingKeys, store, { baseUrl: config.baseUrl, limits: transformLimits });
+  const delivery = new DeliveryService(db, tenancy, presets, variants, signingKeys, store, {
+    baseUrl: config.baseUrl,
+    limits: transformLimits,
+  });
   const eager = new EagerPresets(db, presets, variants, queue, state, transformLimits, logger);
   const services: TesseraServices = {
     tenancy,
@@ -208,11 +235,17 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     tenantsByIds: (ids: readonly string[]) => tenancy.tenantsByIds(ids),
     spacesByIds: (ids: readonly string[]) => tenancy.spacesByIds(ids),
     assetsByIds: (ids: readonly string[]) => assets.byIds(ids),
-    variantsForAssets: (list: readonly { id: string; version: number }[], first: number) => variantQueries.forAssets(list, first),
+    variantsForAssets: (list: readonly { id: string; version: number }[], first: number) =>
+      variantQueries.forAssets(list, first),
   };
   const jwt =
     config.jwtSecret !== undefined || config.jwtJwksUrl !== undefined
-      ? new JwtVerifier({ secret: config.jwtSecret, jwksUrl: config.jwtJwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience })
+      ? new JwtVerifier({
+          secret: config.jwtSecret,
+          jwksUrl: config.jwtJwksUrl,
+          issuer: config.jwtIssuer,
+          audience: config.jwtAudience,
+        })
       : undefined;
   const authenticator = new Authenticator(apiKeys, jwt);
 
@@ -229,7 +262,12 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     genReqId: () => randomBytes(8).toString('hex'),
     frameworkErrors: (error, _request, reply) => {
       const status = (error as { statusCode?: number }).statusCode ?? 400;
-      const code = status === 413 ? ErrorCode.PayloadTooLarge : status === 415 ? ErrorCode.UnsupportedMediaType : ErrorCode.BadUserInput;
+      const code =
+        status === 413
+          ? ErrorCode.PayloadTooLarge
+          : status === 415
+            ? ErrorCode.UnsupportedMediaType
+            : ErrorCode.BadUserInput;
       void sendProblem(reply, problemOf(code, error.message));
     },
   });
@@ -242,11 +280,19 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     if (!request.raw.complete) reply.header('connection', 'close');
   });
   http.setNotFoundHandler(async (request, reply) =>
-    sendProblem(reply, problemOf(ErrorCode.NotFound, `No route for ${request.method} ${request.url.split('?')[0]}.`)),
+    sendProblem(
+      reply,
+      problemOf(ErrorCode.NotFound, `No route for ${request.method} ${request.url.split('?')[0]}.`),
+    ),
   );
   http.addHook('onResponse', async (request, reply) => {
     request.log.info(
-      { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      {
+        method: request.method,
+        url: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
       'request',
     );
   });
@@ -254,8 +300,18 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     if (isDomainError(error)) return sendProblem(reply, error);
     const status = (error as { statusCode?: number }).statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      const code = status === 413 ? ErrorCode.PayloadTooLarge : status === 415 ? ErrorCode.UnsupportedMediaType : status === 404 ? ErrorCode.NotFound : ErrorCode.BadUserInput;
-      return sendProblem(reply, { ...problemOf(code, error instanceof Error ? error.message : 'Bad request.'), status });
+      const code =
+        status === 413
+          ? ErrorCode.PayloadTooLarge
+          : status === 415
+            ? ErrorCode.UnsupportedMediaType
+            : status === 404
+              ? ErrorCode.NotFound
+              : ErrorCode.BadUserInput;
+      return sendProblem(reply, {
+        ...problemOf(code, error instanceof Error ? error.message : 'Bad request.'),
+        status,
+      });
     }
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(reply, internalProblem());
@@ -263,8 +319,20 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
   if (config.corsOrigins.length > 0) {
     await http.register(cors, {
       origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins],
-      allowedHeaders: ['authorization', 'content-type', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id'],
-      exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
+      allowedHeaders: [
+        'authorization',
+        'content-type',
+        'apollo-require-preflight',
+        'x-apollo-operation-name',
+        'x-request-id',
+      ],
+      exposedHeaders: [
+        'x-request-id',
+        'retry-after',
+        'ratelimit-limit',
+        'ratelimit-remaining',
+        'ratelimit-reset',
+      ],
       maxAge: 600,
     });
   }
@@ -317,14 +385,24 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     await registerUploadFormRoute(http, { store, maxUploadBytes: config.maxUploadBytes });
   }
 
-  const maintenance = new Maintenance(db, store, logger, { variantRetentionDays: config.variantRetentionDays });
+  const maintenance = new Maintenance(db, store, logger, {
+    variantRetentionDays: config.variantRetentionDays,
+  });
   tenancy.onSpaceCreated((space, manager) => presets.createDefaults(space, DEFAULT_PRESETS, manager));
   ingest.onChange((change) => {
-    if (change.kind === 'created') usage.recordUpload({ id: change.asset.spaceId, organizationId: change.asset.organizationId });
-    eager.enqueueFor(change.asset).catch((error: unknown) => logger.error({ err: error, assetId: change.asset.id }, 'could not enqueue eager presets'));
+    if (change.kind === 'created')
+      usage.recordUpload({ id: change.asset.spaceId, organizationId: change.asset.organizationId });
+    eager
+      .enqueueFor(change.asset)
+      .catch((error: unknown) =>
+        logger.error({ err: error, assetId: change.asset.id }, 'could not enqueue eager presets'),
+      );
   });
   const handlers = jobHandlers({ cleanup, eager, maintenance });
-  const runJobsHere = options.worker === true || config.jobsInProcess === 'true' || (config.jobsInProcess === 'auto' && queue.kind === 'memory');
+  const runJobsHere =
+    options.worker === true ||
+    config.jobsInProcess === 'true' ||
+    (config.jobsInProcess === 'auto' && queue.kind === 'memory');
   if (runJobsHere) await queue.startWorker(handlers, config.workerConcurrency);
   usage.start(config.usageFlushSeconds * 1000);
   const interval = config.maintenanceIntervalSeconds * 1000;

@@ -33,7 +33,11 @@ async function run(argv: string[]): Promise<number> {
       const registry = await openRegistry({ ...registryOptions, migrate: false });
       try {
         const applied = await registry.dataSource.runMigrations({ transaction: 'each' });
-        process.stdout.write(applied.length === 0 ? 'No pending migrations.\n' : `Applied: ${applied.map((m) => m.name).join(', ')}\n`);
+        process.stdout.write(
+          applied.length === 0
+            ? 'No pending migrations.\n'
+            : `Applied: ${applied.map((m) => m.name).join(', ')}\n`,
+        );
       } finally {
         await registry.close();
       }
@@ -53,7 +57,10 @@ async function run(argv: string[]): Promise<number> {
       try {
         const db = registry.dataSource;
         const tenancy = new TenancyService(db);
-        const presets = new PresetsService(db, tenancy, { maxOutputDimension: config.maxOutputDimension, maxOperations: config.maxOperations });
+        const presets = new PresetsService(db, tenancy, {
+          maxOutputDimension: config.maxOutputDimension,
+          maxOperations: config.maxOperations,
+        });
         tenancy.onSpaceCreated((space, manager) => presets.createDefaults(space, DEFAULT_PRESETS, manager));
         const result = await bootstrapOrganization(
           db,
@@ -89,7 +96,8 @@ async function run(argv: string[]): Promise<number> {
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof ConfigError || error instanceof DataDirInUseError) process.stderr.write(`${error.message}\n`);
+    if (error instanceof ConfigError || error instanceof DataDirInUseError)
+      process.stderr.write(`${error.message}\n`);
     else process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   },

@@ -34,7 +34,8 @@ async function main(): Promise<void> {
   }
   const { logger } = tessera;
 
-  const shouldBootstrap = config.bootstrap === 'always' || (config.bootstrap === 'auto' && config.embedded.registry);
+  const shouldBootstrap =
+    config.bootstrap === 'always' || (config.bootstrap === 'auto' && config.embedded.registry);
   const { bootstrapFile } = tessera;
   if (shouldBootstrap) {
     const created = await tessera.bootstrapIfEmpty();
@@ -87,6 +88,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Tessera failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `Tessera failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

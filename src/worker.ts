@@ -18,7 +18,9 @@ async function main(): Promise<void> {
     throw error;
   }
   if (config.redisUrl === undefined) {
-    process.stderr.write('The worker needs REDIS_URL: without it, `npm start` runs the jobs in its own process.\n');
+    process.stderr.write(
+      'The worker needs REDIS_URL: without it, `npm start` runs the jobs in its own process.\n',
+    );
     process.exit(1);
   }
   const tessera = await createTessera(config, { worker: true });
@@ -38,6 +40,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Tessera worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `Tessera worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

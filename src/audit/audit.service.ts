@@ -49,11 +49,21 @@ export class AuditService {
       requestId: origin.requestId ?? null,
       details: toJsonObject(entry.details ?? {}),
     };
-    await this.db.createQueryBuilder().insert().into(AuditEntryEntity).values(row as object).execute();
+    await this.db
+      .createQueryBuilder()
+      .insert()
+      .into(AuditEntryEntity)
+      .values(row as object)
+      .execute();
   }
 
   /** Entries the admin may see, newest first; `after` is the id of the last entry of the previous page. */
-  async list(principal: Principal, first: number, after?: string, filter: AuditFilter = {}): Promise<AuditEntryEntity[]> {
+  async list(
+    principal: Principal,
+    first: number,
+    after?: string,
+    filter: AuditFilter = {},
+  ): Promise<AuditEntryEntity[]> {
     requireScope(principal, 'admin');
     const qb = this.db
       .getRepository(AuditEntryEntity)

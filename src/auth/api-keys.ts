@@ -54,24 +54,34 @@ export class ApiKeyService {
     requireScope(principal, 'admin');
     if (input.scopes.length === 0) throw badInput('A key needs at least one scope.');
     for (const scope of input.scopes) {
-      if (!principal.scopes.has(scope)) throw forbidden(`Cannot grant the "${scope}" scope: the caller does not hold it.`);
+      if (!principal.scopes.has(scope))
+        throw forbidden(`Cannot grant the "${scope}" scope: the caller does not hold it.`);
     }
     const name = input.name.trim();
     if (name.length < 1 || name.length > 200) throw badInput('name must be 1 to 200 characters.');
-    if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw badInput('expiresAt must be in the future.');
+    if (input.expiresAt && input.expiresAt.getTime() <= Date.now())
+      throw badInput('expiresAt must be in the future.');
 
     let tenantId = input.tenantId ?? null;
     const spaceId = input.spaceId ?? null;
     if (spaceId !== null) {
       const space = await this.db.getRepository(SpaceEntity).findOneBy({ id: spaceId });
-      if (!space || !canSee(principal, { organizationId: space.organizationId, tenantId: space.tenantId, spaceId: space.id })) {
+      if (
+        !space ||
+        !canSee(principal, {
+          organizationId: space.organizationId,
+          tenantId: space.tenantId,
+          spaceId: space.id,
+        })
+      ) {
         throw notFound('Space');
       }
       if (tenantId !== null && tenantId !== space.tenantId) throw badInput('spaceId is not in tenantId.');
       tenantId = space.tenantId;
     } else if (tenantId !== null) {
       const tenant = await this.db.getRepository(TenantEntity).findOneBy({ id: tenantId });
-      if (!tenant || !canSee(principal, { organizationId: tenant.organizationId, tenantId: tenant.id })) throw notFound('Tenant');
+      if (!tenant || !canSee(principal, { organizationId: tenant.organizationId, tenantId: tenant.id }))
+        throw notFound('Tenant');
     }
     if (!canManage(principal, { organizationId: principal.organizationId, tenantId, spaceId })) {
       throw forbidden('A key cannot be bound wider than the key that creates it.');
@@ -98,7 +108,11 @@ export class ApiKeyService {
   }
 
   /** Creates the first admin key of an organization (bootstrap and CLI; no caller to check). */
-  async createInitial(organizationId: string, name: string, manager: EntityManager = this.db.manager): Promise<CreatedApiKey> {
+  async createInitial(
+    organizationId: string,
+    name: string,
+    manager: EntityManager = this.db.manager,
+  ): Promise<CreatedApiKey> {
     const keyId = randomKeyId();
     const secret = randomBytes(32).toString('hex');
     const key = manager.create(ApiKeyEntity, {
@@ -170,7 +184,9 @@ export class ApiKeyService {
     const key = await this.findVisible(principal, id);
     if (key.revokedAt === null) {
       key.revokedAt = new Date();
-      await this.db.getRepository(ApiKeyEntity).update({ id: key.id, revokedAt: IsNull() }, { revokedAt: key.revokedAt });
+      await this.db
+        .getRepository(ApiKeyEntity)
+        .update({ id: key.id, revokedAt: IsNull() }, { revokedAt: key.revokedAt });
     }
     this.verified.delete(key.keyId);
     return key;
@@ -184,7 +200,11 @@ export class ApiKeyService {
   }
 
   /** Keys the principal may see, newest first, keyset-paginated by (created_at, id). */
-  async list(principal: Principal, first: number, after?: { createdAt: Date; id: string }): Promise<ApiKeyEntity[]> {
+  async list(
+    principal: Principal,
+    first: number,
+    after?: { createdAt: Date; id: string },
+  ): Promise<ApiKeyEntity[]> {
     requireScope(principal, 'admin');
     const qb = this.db
       .getRepository(ApiKeyEntity)

@@ -21,10 +21,15 @@ export class Authenticator {
   async authenticate(authorization: string | undefined): Promise<Authentication> {
     if (authorization === undefined || authorization.trim() === '') return { principal: null };
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (!match) return { principal: null, error: unauthenticated('Authorization must be "Bearer <API key or token>".') };
+    if (!match)
+      return {
+        principal: null,
+        error: unauthenticated('Authorization must be "Bearer <API key or token>".'),
+      };
     const token = match[1]!;
     try {
-      if (token.startsWith('tsk_') || this.jwt === undefined) return { principal: await this.apiKeys.verify(token) };
+      if (token.startsWith('tsk_') || this.jwt === undefined)
+        return { principal: await this.apiKeys.verify(token) };
       return { principal: await this.jwt.verify(token) };
     } catch (error) {
       return { principal: null, error: error instanceof Error ? error : new Error(String(error)) };

@@ -1,4 +1,10 @@
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  createRemoteJWKSet,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { unauthenticated } from '../errors/index.js';
 import { fromPublicId } from '../ids/index.js';
 import { effectiveScopes, isScope, type Principal, type Scope } from './principal.js';
@@ -49,13 +55,16 @@ export class JwtVerifier {
       return typeof value === 'string' && value.length > 0 ? value : undefined;
     };
     const organizationId = fromPublicId('Organization', claim('org') ?? '');
-    if (!payload.sub || organizationId === undefined) throw unauthenticated('The token lacks "sub" or a valid "org" claim.');
+    if (!payload.sub || organizationId === undefined)
+      throw unauthenticated('The token lacks "sub" or a valid "org" claim.');
     const tenantClaim = claim('tenant');
     const spaceClaim = claim('space');
     const tenantId = tenantClaim === undefined ? null : (fromPublicId('Tenant', tenantClaim) ?? '');
     const spaceId = spaceClaim === undefined ? null : (fromPublicId('Space', spaceClaim) ?? '');
-    if (tenantId === '' || spaceId === '') throw unauthenticated('The token has a malformed "tenant" or "space" claim.');
-    if (spaceId !== null && tenantId === null) throw unauthenticated('A token bound to a space must name its tenant.');
+    if (tenantId === '' || spaceId === '')
+      throw unauthenticated('The token has a malformed "tenant" or "space" claim.');
+    if (spaceId !== null && tenantId === null)
+      throw unauthenticated('A token bound to a space must name its tenant.');
     const scopes = (claim('scope') ?? '').split(' ').filter(isScope) as Scope[];
     if (scopes.length === 0) throw unauthenticated('The token grants no Tessera scope.');
     return {

@@ -46,7 +46,9 @@ export const isScope = (value: string): value is Scope => (SCOPES as readonly st
 export function requireScope(principal: Principal | null, scope: Scope): Principal {
   if (principal === null) throw unauthenticated();
   if (!principal.scopes.has(scope)) {
-    throw new DomainError(ErrorCode.Forbidden, `This operation needs the "${scope}" scope.`, { details: { scope } });
+    throw new DomainError(ErrorCode.Forbidden, `This operation needs the "${scope}" scope.`, {
+      details: { scope },
+    });
   }
   return principal;
 }
@@ -58,7 +60,8 @@ export function requireScope(principal: Principal | null, scope: Scope): Princip
  */
 export function canSee(principal: Principal, row: TenancyOwned): boolean {
   if (row.organizationId !== principal.organizationId) return false;
-  if (principal.tenantId !== null && row.tenantId != null && row.tenantId !== principal.tenantId) return false;
+  if (principal.tenantId !== null && row.tenantId != null && row.tenantId !== principal.tenantId)
+    return false;
   if (principal.spaceId !== null && row.spaceId != null && row.spaceId !== principal.spaceId) return false;
   return true;
 }

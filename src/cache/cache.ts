@@ -26,7 +26,11 @@ export interface LockManager {
 /** Fixed-window counters, for rate limits and metering. */
 export interface Counters {
   /** Adds `by` to the counter and returns the new value; the window starts at the first increment. */
-  increment(key: string, by: number, windowSeconds: number): Promise<{ value: number; resetInSeconds: number }>;
+  increment(
+    key: string,
+    by: number,
+    windowSeconds: number,
+  ): Promise<{ value: number; resetInSeconds: number }>;
 }
 
 /** Everything the cache layer offers, plus its health. */

@@ -60,7 +60,11 @@ export class MemoryState implements SharedState {
     };
   }
 
-  async increment(key: string, by: number, windowSeconds: number): Promise<{ value: number; resetInSeconds: number }> {
+  async increment(
+    key: string,
+    by: number,
+    windowSeconds: number,
+  ): Promise<{ value: number; resetInSeconds: number }> {
     this.maybeSweep();
     const now = this.now();
     const entry = this.live(this.counters, key) ?? { value: 0, expiresAt: now + windowSeconds * 1000 };

@@ -67,8 +67,15 @@ export class RedisState implements SharedState {
     };
   }
 
-  async increment(key: string, by: number, windowSeconds: number): Promise<{ value: number; resetInSeconds: number }> {
-    const [value, ttlMs] = (await this.client.eval(INCREMENT, 1, this.k(key), by, windowSeconds * 1000)) as [number, number];
+  async increment(
+    key: string,
+    by: number,
+    windowSeconds: number,
+  ): Promise<{ value: number; resetInSeconds: number }> {
+    const [value, ttlMs] = (await this.client.eval(INCREMENT, 1, this.k(key), by, windowSeconds * 1000)) as [
+      number,
+      number,
+    ];
     return { value, resetInSeconds: Math.max(0, Math.ceil(ttlMs / 1000)) };
   }
 

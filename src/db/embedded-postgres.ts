@@ -41,8 +41,13 @@ export async function startEmbeddedPostgres(dataDir: string | 'memory'): Promise
 
 /** Thrown when another live process has the PGlite data directory open. */
 export class DataDirInUseError extends Error {
-  constructor(readonly dataDir: string, readonly pid: number) {
-    super(`The embedded registry at ${dataDir} is open in process ${pid}. Stop that process first, or talk to it over its GraphQL API.`);
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number,
+  ) {
+    super(
+      `The embedded registry at ${dataDir} is open in process ${pid}. Stop that process first, or talk to it over its GraphQL API.`,
+    );
     this.name = 'DataDirInUseError';
   }
 }
@@ -68,7 +73,8 @@ function lockDataDir(dataDir: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const pid = Number(readFileSync(file, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) throw new DataDirInUseError(dataDir, pid);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid))
+        throw new DataDirInUseError(dataDir, pid);
       rmSync(file, { force: true });
     }
   }

@@ -5,7 +5,9 @@ const cell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('\
 
 /** The configuration reference: every environment variable, its default and meaning. */
 export function configTable(): string {
-  const rows = describeConfig().map((r) => `| \`${r.env}\` | ${r.default === '' ? '—' : `\`${cell(r.default)}\``} | ${cell(r.doc)} |`);
+  const rows = describeConfig().map(
+    (r) => `| \`${r.env}\` | ${r.default === '' ? '—' : `\`${cell(r.default)}\``} | ${cell(r.doc)} |`,
+  );
   return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
 }
 

@@ -46,7 +46,11 @@ export function encodeCursor(parts: readonly (string | number)[]): string {
 export function decodeCursor(cursor: string, arity: number): (string | number)[] {
   try {
     const parts: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parts) && parts.length === arity && parts.every((p) => typeof p === 'string' || typeof p === 'number')) {
+    if (
+      Array.isArray(parts) &&
+      parts.length === arity &&
+      parts.every((p) => typeof p === 'string' || typeof p === 'number')
+    ) {
       return parts as (string | number)[];
     }
   } catch {
@@ -68,7 +72,13 @@ export function pageSize(first: number | null | undefined, max: number, fallback
 }
 
 /** Builds a connection from `limit + 1` fetched rows: the extra row only tells there is a next page. */
-export function toConnection<R, T>(rows: readonly R[], limit: number, cursorOf: (row: R) => string, toNode: (row: R) => T, hasPrevious = false): Connection<T> {
+export function toConnection<R, T>(
+  rows: readonly R[],
+  limit: number,
+  cursorOf: (row: R) => string,
+  toNode: (row: R) => T,
+  hasPrevious = false,
+): Connection<T> {
   const page = rows.slice(0, limit);
   const edges = page.map((row) => ({ cursor: cursorOf(row), node: toNode(row) }));
   return {

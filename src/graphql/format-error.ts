@@ -21,7 +21,11 @@ export interface ErrorReporter {
 function rootCause(error: unknown): unknown {
   let current = error;
   for (let i = 0; i < 10; i += 1) {
-    if (current instanceof GraphQLError && current.originalError !== undefined && current.originalError !== null) {
+    if (
+      current instanceof GraphQLError &&
+      current.originalError !== undefined &&
+      current.originalError !== null
+    ) {
       current = current.originalError;
     } else {
       break;

@@ -1,5 +1,11 @@
 import DataLoader from 'dataloader';
-import type { AssetEntity, OrganizationEntity, SpaceEntity, TenantEntity, VariantEntity } from '../db/entities/index.js';
+import type {
+  AssetEntity,
+  OrganizationEntity,
+  SpaceEntity,
+  TenantEntity,
+  VariantEntity,
+} from '../db/entities/index.js';
 
 /** Anything with a row id. */
 interface Row {
@@ -10,7 +16,9 @@ interface Row {
  * A DataLoader over a batch fetch by ids: results in key order, `null` for missing rows, one
  * query per tick however many fields ask.
  */
-export function byIdLoader<T extends Row>(fetch: (ids: readonly string[]) => Promise<T[]>): DataLoader<string, T | null> {
+export function byIdLoader<T extends Row>(
+  fetch: (ids: readonly string[]) => Promise<T[]>,
+): DataLoader<string, T | null> {
   return new DataLoader<string, T | null>(async (ids) => {
     const rows = await fetch(ids);
     const byId = new Map(rows.map((row) => [row.id, row]));
@@ -23,7 +31,10 @@ export interface LoaderSources {
   tenantsByIds(ids: readonly string[]): Promise<TenantEntity[]>;
   spacesByIds(ids: readonly string[]): Promise<SpaceEntity[]>;
   assetsByIds(ids: readonly string[]): Promise<AssetEntity[]>;
-  variantsForAssets(assets: readonly Pick<AssetEntity, 'id' | 'version'>[], first: number): Promise<Map<string, VariantEntity[]>>;
+  variantsForAssets(
+    assets: readonly Pick<AssetEntity, 'id' | 'version'>[],
+    first: number,
+  ): Promise<Map<string, VariantEntity[]>>;
 }
 
 /** Request-scoped loaders; made anew for every GraphQL request so nothing leaks between callers. */
@@ -53,7 +64,9 @@ export function createLoaders(sources: LoaderSources) {
     space,
     firstVariants,
     /** Slugs of a space's URL path, through the batched loaders. */
-    async spacePath(spaceId: string): Promise<{ space: SpaceEntity; path: { org: string; tenant: string; space: string } } | null> {
+    async spacePath(
+      spaceId: string,
+    ): Promise<{ space: SpaceEntity; path: { org: string; tenant: string; space: string } } | null> {
       const s = await space.load(spaceId);
       if (!s) return null;
       const [t, o] = await Promise.all([tenant.load(s.tenantId), organization.load(s.organizationId)]);

@@ -11,8 +11,17 @@ export function openUpload(file: FileUpload): Readable {
   try {
     return file.createReadStream();
   } catch (error) {
-    const status = (error as { status?: unknown; statusCode?: unknown } | null)?.status ?? (error as { statusCode?: unknown } | null)?.statusCode;
-    if (status === 413) throw new DomainError(ErrorCode.PayloadTooLarge, 'The file is larger than the upload limit.', { cause: error });
-    throw new DomainError(ErrorCode.BadUserInput, 'The upload was interrupted before the file was complete.', { cause: error });
+    const status =
+      (error as { status?: unknown; statusCode?: unknown } | null)?.status ??
+      (error as { statusCode?: unknown } | null)?.statusCode;
+    if (status === 413)
+      throw new DomainError(ErrorCode.PayloadTooLarge, 'The file is larger than the upload limit.', {
+        cause: error,
+      });
+    throw new DomainError(
+      ErrorCode.BadUserInput,
+      'The upload was interrupted before the file was complete.',
+      { cause: error },
+    );
   }
 }

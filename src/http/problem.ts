@@ -41,7 +41,8 @@ export function problemOf(code: Code, detail: string, extra: Record<string, unkn
 
 /** Sends a domain error as `application/problem+json` with its status (and `Retry-After`). */
 export function sendProblem(reply: FastifyReply, error: DomainError | Problem): FastifyReply {
-  const problem = error instanceof DomainError ? problemOf(error.code, error.message, error.details ?? {}) : error;
+  const problem =
+    error instanceof DomainError ? problemOf(error.code, error.message, error.details ?? {}) : error;
   if (error instanceof DomainError && error.retryAfterSeconds !== undefined) {
     reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
   }

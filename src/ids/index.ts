@@ -35,7 +35,10 @@ export function parsePublicId(id: string): { type: IdType; uuid: string } | unde
   const type = TYPE_OF_PREFIX.get(match[1]!);
   if (type === undefined) return undefined;
   const h = match[2]!;
-  return { type, uuid: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}` };
+  return {
+    type,
+    uuid: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`,
+  };
 }
 
 /** Decodes a public id of the expected type; `undefined` when malformed or of another type. */

@@ -19,8 +19,7 @@ function ems(text: string): number {
   return total;
 }
 
-const escapeXml = (text: string): string =>
-  text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeXml = (text: string): string => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
  * An SVG of `width`×`height` px with `text` in `corner`. The text height is 5% of the width, at

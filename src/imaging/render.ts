@@ -59,7 +59,8 @@ export interface RenderedVariant {
 }
 
 /** Why a render was refused or failed. */
-export type RenderFailure = 'input-too-large' | 'output-too-large' | 'crop-outside' | 'time-budget' | 'undecodable';
+export type RenderFailure =
+  'input-too-large' | 'output-too-large' | 'crop-outside' | 'time-budget' | 'undecodable';
 
 const CODE_OF: Readonly<Record<RenderFailure, ErrorCode>> = {
   'input-too-large': ErrorCode.LimitExceeded,
@@ -87,7 +88,13 @@ export class RenderError extends DomainError {
 const MAX_SIDE = 65_535;
 
 /** Encoder quality per format when the plan says `auto` (PNG is lossless then; GIF keeps Sharp's defaults). */
-export const AUTO_QUALITY: Readonly<Record<OutputFormat, number>> = { jpg: 80, png: 100, webp: 80, avif: 50, gif: 100 };
+export const AUTO_QUALITY: Readonly<Record<OutputFormat, number>> = {
+  jpg: 80,
+  png: 100,
+  webp: 80,
+  avif: 50,
+  gif: 100,
+};
 
 const SHARP_GRAVITY: Readonly<Record<Exclude<Gravity, 'attention' | 'entropy' | 'focal'>, string>> = {
   center: 'centre',
@@ -108,7 +115,8 @@ type Point = { x: number; y: number };
 /** Letterbox colour: `b_`, else transparent where the format keeps alpha and white where it does not. */
 function backgroundOf(plan: TransformPlan, format: OutputFormat): Rgba {
   const hex = plan.background;
-  if (hex === undefined) return keepsAlpha(format) ? { r: 0, g: 0, b: 0, alpha: 0 } : { r: 255, g: 255, b: 255, alpha: 1 };
+  if (hex === undefined)
+    return keepsAlpha(format) ? { r: 0, g: 0, b: 0, alpha: 0 } : { r: 255, g: 255, b: 255, alpha: 1 };
   const n = (i: number) => parseInt(hex.slice(i, i + 2), 16);
   return { r: n(0), g: n(2), b: n(4), alpha: keepsAlpha(format) && hex.length === 8 ? n(6) / 255 : 1 };
 }
@@ -205,7 +213,9 @@ function shape(image: Sharp, s: Shaping, strip: boolean): Sharp {
   out = filters(out, s.plan);
   if (s.plan.grayscale) out = out.grayscale();
   if (s.watermark) {
-    out = out.composite([{ input: s.watermark, ...(strip ? { tile: true, gravity: 'northwest' } : { top: 0, left: 0 }) }]);
+    out = out.composite([
+      { input: s.watermark, ...(strip ? { tile: true, gravity: 'northwest' } : { top: 0, left: 0 }) },
+    ]);
     // compositing adds an alpha channel; an opaque image stays opaque
     if (!s.alpha) out = out.removeAlpha();
   }
@@ -245,7 +255,12 @@ class Budget {
  * Decodes the frames of `image` and runs `each` on every frame alone, then stacks them again as
  * one strip (`pageHeight` set) for the encoder.
  */
-async function eachFrame(image: Sharp, each: (frame: Sharp) => Promise<Sharp>, open: Open, budget: Budget): Promise<Sharp> {
+async function eachFrame(
+  image: Sharp,
+  each: (frame: Sharp) => Promise<Sharp>,
+  open: Open,
+  budget: Budget,
+): Promise<Sharp> {
   const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
   const pageHeight = info.pageHeight ?? info.height;
   const pages = Math.max(1, Math.round(info.height / pageHeight));
@@ -262,7 +277,9 @@ async function eachFrame(image: Sharp, each: (frame: Sharp) => Promise<Sharp>, o
     shaped = result.info;
   }
   const { width, height, channels } = shaped!;
-  return open(Buffer.concat(frames), { raw: { width, height: height * pages, channels, pageHeight: height } });
+  return open(Buffer.concat(frames), {
+    raw: { width, height: height * pages, channels, pageHeight: height },
+  });
 }
 
 /**
@@ -275,10 +292,16 @@ async function eachFrame(image: Sharp, each: (frame: Sharp) => Promise<Sharp>, o
  *   not inside the image; UNPROCESSABLE_IMAGE when the source cannot be decoded (truncated or
  *   corrupt data fails, it is never rendered half grey).
  */
-export async function renderVariant(source: Buffer, input: TransformPlan, ctx: RenderContext): Promise<RenderedVariant> {
+export async function renderVariant(
+  source: Buffer,
+  input: TransformPlan,
+  ctx: RenderContext,
+): Promise<RenderedVariant> {
   const { limits, format } = ctx;
   // every value checked as the grammar checks it (a hand-built plan too); sizes against the output limit below
-  const plan = canonicalPlan(planFromInput(input, { maxOutputDimension: Math.max(limits.maxOutputDimension, MAX_SIDE) }));
+  const plan = canonicalPlan(
+    planFromInput(input, { maxOutputDimension: Math.max(limits.maxOutputDimension, MAX_SIDE) }),
+  );
 
   let meta: Metadata;
   try {
@@ -292,27 +315,43 @@ export async function renderVariant(source: Buffer, input: TransformPlan, ctx: R
   const animated = pages > 1 && (meta.format === 'gif' || meta.format === 'webp') && keepsFrames(format);
   const frames = animated ? pages : 1;
   if (storedWidth * storedHeight * frames > limits.maxInputPixels) {
-    throw new RenderError('input-too-large', `The original is larger than the ${limits.maxInputPixels} pixels a render may decode.`, {
-      details: { width: storedWidth, height: storedHeight, frames, maxInputPixels: limits.maxInputPixels },
-    });
+    throw new RenderError(
+      'input-too-large',
+      `The original is larger than the ${limits.maxInputPixels} pixels a render may decode.`,
+      {
+        details: { width: storedWidth, height: storedHeight, frames, maxInputPixels: limits.maxInputPixels },
+      },
+    );
   }
   const swapped = (meta.orientation ?? 1) >= 5;
-  const display = { width: swapped ? storedHeight : storedWidth, height: swapped ? storedWidth : storedHeight };
+  const display = {
+    width: swapped ? storedHeight : storedWidth,
+    height: swapped ? storedWidth : storedHeight,
+  };
   if (plan.crop && !cropInside(plan.crop, display)) {
     const { x, y, width, height } = plan.crop;
-    throw new RenderError('crop-outside', `The crop ${x},${y},${width},${height} is not inside the ${display.width}×${display.height} image.`, {
-      details: { token: `c_${x},${y},${width},${height}`, width: display.width, height: display.height },
-    });
+    throw new RenderError(
+      'crop-outside',
+      `The crop ${x},${y},${width},${height} is not inside the ${display.width}×${display.height} image.`,
+      {
+        details: { token: `c_${x},${y},${width},${height}`, width: display.width, height: display.height },
+      },
+    );
   }
   const out = predictSize(plan, display);
   if (out.width > limits.maxOutputDimension || out.height > limits.maxOutputDimension) {
-    throw new RenderError('output-too-large', `The output would be ${out.width}×${out.height}, larger than ${limits.maxOutputDimension} px.`, {
-      details: { width: out.width, height: out.height, maxOutputDimension: limits.maxOutputDimension },
-    });
+    throw new RenderError(
+      'output-too-large',
+      `The output would be ${out.width}×${out.height}, larger than ${limits.maxOutputDimension} px.`,
+      {
+        details: { width: out.width, height: out.height, maxOutputDimension: limits.maxOutputDimension },
+      },
+    );
   }
 
   const background = backgroundOf(plan, format);
-  const letterbox = (plan.fit === 'contain' || plan.fit === 'pad') && plan.width !== undefined && plan.height !== undefined;
+  const letterbox =
+    (plan.fit === 'contain' || plan.fit === 'pad') && plan.width !== undefined && plan.height !== undefined;
   const shaping: Shaping = {
     plan,
     base: preResizeSize(plan, display),
@@ -320,7 +359,9 @@ export async function renderVariant(source: Buffer, input: TransformPlan, ctx: R
     background,
     focal: focalInFrame(ctx.focalPoint ?? null, plan, display),
     strategies: !animated,
-    watermark: plan.watermark ? watermarkSvg(plan.watermark.text, plan.watermark.position, out.width, out.height) : null,
+    watermark: plan.watermark
+      ? watermarkSvg(plan.watermark.text, plan.watermark.position, out.width, out.height)
+      : null,
     alpha: meta.hasAlpha === true || (letterbox && background.alpha < 1),
   };
 
@@ -334,12 +375,24 @@ export async function renderVariant(source: Buffer, input: TransformPlan, ctx: R
       animated,
       pages: animated ? -1 : 1,
     });
-    if (plan.crop) image = image.extract({ left: plan.crop.x, top: plan.crop.y, width: plan.crop.width, height: plan.crop.height });
+    if (plan.crop)
+      image = image.extract({
+        left: plan.crop.x,
+        top: plan.crop.y,
+        width: plan.crop.width,
+        height: plan.crop.height,
+      });
 
     const turns = plan.rotate !== undefined || plan.flip === true || plan.flop === true;
     const filtered = plan.blur !== undefined || plan.sharpen !== undefined;
     if (!animated) image = shape(await turn(image, plan, open), shaping, false);
-    else if (turns || filtered) image = await eachFrame(image, async (frame) => shape(await turn(frame, plan, open), shaping, false), open, budget);
+    else if (turns || filtered)
+      image = await eachFrame(
+        image,
+        async (frame) => shape(await turn(frame, plan, open), shaping, false),
+        open,
+        budget,
+      );
     else image = shape(image, shaping, true);
     image = encode(image, plan, shaping.background, format, animated ? meta : null, ctx.avifEffort ?? 4);
 
@@ -363,13 +416,23 @@ export async function renderVariant(source: Buffer, input: TransformPlan, ctx: R
 }
 
 /** Colour space, alpha and the encoder with its settings for `format`. */
-function encode(image: Sharp, plan: TransformPlan, background: Rgba, format: OutputFormat, animation: Metadata | null, avifEffort: number): Sharp {
+function encode(
+  image: Sharp,
+  plan: TransformPlan,
+  background: Rgba,
+  format: OutputFormat,
+  animation: Metadata | null,
+  avifEffort: number,
+): Sharp {
   let out = image;
-  if (!keepsAlpha(format)) out = out.flatten({ background: { r: background.r, g: background.g, b: background.b } });
+  if (!keepsAlpha(format))
+    out = out.flatten({ background: { r: background.r, g: background.g, b: background.b } });
   out = out.toColourspace(plan.grayscale ? 'b-w' : 'srgb');
   const auto = plan.quality === undefined || plan.quality === 'auto';
   const quality = auto ? AUTO_QUALITY[format] : (plan.quality as number);
-  const timing = animation ? { loop: animation.loop ?? 0, ...(animation.delay ? { delay: animation.delay } : {}) } : {};
+  const timing = animation
+    ? { loop: animation.loop ?? 0, ...(animation.delay ? { delay: animation.delay } : {}) }
+    : {};
   switch (format) {
     case 'jpg':
       return out.jpeg({ quality, mozjpeg: true });
@@ -409,19 +472,39 @@ function resize(image: Sharp, s: Shaping): Sharp {
       return image.resize({ width, height, fit: 'contain', position: compass, background });
     case 'pad': {
       const factor = Math.min(1, width / base.width, height / base.height);
-      const inner = { width: Math.max(1, Math.round(base.width * factor)), height: Math.max(1, Math.round(base.height * factor)) };
-      const resized = inner.width === base.width && inner.height === base.height ? image : image.resize({ ...inner, fit: 'fill' });
+      const inner = {
+        width: Math.max(1, Math.round(base.width * factor)),
+        height: Math.max(1, Math.round(base.height * factor)),
+      };
+      const resized =
+        inner.width === base.width && inner.height === base.height
+          ? image
+          : image.resize({ ...inner, fit: 'fill' });
       return resized.extend({ ...padOffsets(gravity, inner, { width, height }), background });
     }
     case 'cover': {
       if ((gravity === 'attention' || gravity === 'entropy') && s.strategies) {
-        return image.resize({ width, height, fit: 'cover', position: gravity === 'attention' ? sharp.strategy.attention : sharp.strategy.entropy });
+        return image.resize({
+          width,
+          height,
+          fit: 'cover',
+          position: gravity === 'attention' ? sharp.strategy.attention : sharp.strategy.entropy,
+        });
       }
       if (gravity === 'focal' && focal) {
         const factor = Math.max(width / base.width, height / base.height);
-        const scaled = { width: Math.max(width, Math.round(base.width * factor)), height: Math.max(height, Math.round(base.height * factor)) };
-        const left = Math.min(scaled.width - width, Math.max(0, Math.round(focal.x * scaled.width - width / 2)));
-        const top = Math.min(scaled.height - height, Math.max(0, Math.round(focal.y * scaled.height - height / 2)));
+        const scaled = {
+          width: Math.max(width, Math.round(base.width * factor)),
+          height: Math.max(height, Math.round(base.height * factor)),
+        };
+        const left = Math.min(
+          scaled.width - width,
+          Math.max(0, Math.round(focal.x * scaled.width - width / 2)),
+        );
+        const top = Math.min(
+          scaled.height - height,
+          Math.max(0, Math.round(focal.y * scaled.height - height / 2)),
+        );
         return image.resize({ ...scaled, fit: 'fill' }).extract({ left, top, width, height });
       }
       return image.resize({ width, height, fit: 'cover', position: compass });

@@ -1,5 +1,12 @@
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { PermanentJobError, type DeadJob, type EnqueueOptions, type JobHandler, type JobQueue, type QueueCounts } from './queue.js';
+import {
+  PermanentJobError,
+  type DeadJob,
+  type EnqueueOptions,
+  type JobHandler,
+  type JobQueue,
+  type QueueCounts,
+} from './queue.js';
 
 export interface BullQueueOptions {
   readonly redisUrl: string;
@@ -58,8 +65,20 @@ export class BullQueue implements JobQueue {
   }
 
   async counts(): Promise<QueueCounts> {
-    const c = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children');
-    return { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+    const c = await this.queue.getJobCounts(
+      'waiting',
+      'active',
+      'delayed',
+      'failed',
+      'prioritized',
+      'waiting-children',
+    );
+    return {
+      waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
+      active: c.active ?? 0,
+      delayed: c.delayed ?? 0,
+      failed: c.failed ?? 0,
+    };
   }
 
   async deadLetters(limit: number): Promise<DeadJob[]> {
@@ -95,7 +114,14 @@ export class BullQueue implements JobQueue {
           throw error;
         }
       },
-      { connection: this.connection, prefix: this.options.prefix, concurrency: Math.max(1, concurrency), lockDuration: 60_000, stalledInterval: 15_000, maxStalledCount: 3 },
+      {
+        connection: this.connection,
+        prefix: this.options.prefix,
+        concurrency: Math.max(1, concurrency),
+        lockDuration: 60_000,
+        stalledInterval: 15_000,
+        maxStalledCount: 3,
+      },
     );
     this.worker.on('error', () => undefined);
     await this.worker.waitUntilReady();

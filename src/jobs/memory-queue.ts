@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { backoffMs, PermanentJobError, type DeadJob, type EnqueueOptions, type JobHandler, type JobQueue, type QueueCounts } from './queue.js';
+import {
+  backoffMs,
+  PermanentJobError,
+  type DeadJob,
+  type EnqueueOptions,
+  type JobHandler,
+  type JobQueue,
+  type QueueCounts,
+} from './queue.js';
 
 interface Job {
   readonly id: string;
@@ -40,7 +48,14 @@ export class MemoryQueue implements JobQueue {
     if (this.closed) throw new Error('queue closed');
     const id = options.jobId ?? randomUUID();
     if (this.exists(id)) return;
-    const job: Job = { id, name, data, attempts: options.attempts ?? this.options.attempts, attempt: 0, runAt: Date.now() + (options.delayMs ?? 0) };
+    const job: Job = {
+      id,
+      name,
+      data,
+      attempts: options.attempts ?? this.options.attempts,
+      attempt: 0,
+      runAt: Date.now() + (options.delayMs ?? 0),
+    };
     this.schedule(job, options.delayMs ?? 0);
   }
 
@@ -105,7 +120,12 @@ export class MemoryQueue implements JobQueue {
   }
 
   async counts(): Promise<QueueCounts> {
-    return { waiting: this.ready.length, active: this.active.size, delayed: this.delayed.size, failed: this.dead.length };
+    return {
+      waiting: this.ready.length,
+      active: this.active.size,
+      delayed: this.delayed.size,
+      failed: this.dead.length,
+    };
   }
 
   async deadLetters(limit: number): Promise<DeadJob[]> {

@@ -15,11 +15,15 @@ export function normalizeTags(tags: readonly string[] | null | undefined): strin
   for (const raw of tags ?? []) {
     const tag = raw.normalize('NFC').trim().toLowerCase();
     if (tag.length === 0) throw badInput('Tags cannot be empty.', { field: 'tags' });
-    if (tag.length > MAX_TAG_LENGTH) throw badInput(`Tags are at most ${MAX_TAG_LENGTH} characters (got "${tag.slice(0, 20)}…").`, { field: 'tags' });
+    if (tag.length > MAX_TAG_LENGTH)
+      throw badInput(`Tags are at most ${MAX_TAG_LENGTH} characters (got "${tag.slice(0, 20)}…").`, {
+        field: 'tags',
+      });
     if (/\p{Cc}/u.test(tag)) throw badInput('Tags cannot contain control characters.', { field: 'tags' });
     if (!out.includes(tag)) out.push(tag);
   }
-  if (out.length > MAX_TAGS) throw badInput(`An asset has at most ${MAX_TAGS} tags (got ${out.length}).`, { field: 'tags' });
+  if (out.length > MAX_TAGS)
+    throw badInput(`An asset has at most ${MAX_TAGS} tags (got ${out.length}).`, { field: 'tags' });
   return out;
 }
 
@@ -34,11 +38,14 @@ export function normalizeFolder(folder: string | null | undefined): string {
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
   for (const segment of segments) {
-    if (segment === '.' || segment === '..') throw badInput('Folder segments cannot be "." or "..".', { field: 'folder' });
-    if (/\p{Cc}/u.test(segment)) throw badInput('Folders cannot contain control characters.', { field: 'folder' });
+    if (segment === '.' || segment === '..')
+      throw badInput('Folder segments cannot be "." or "..".', { field: 'folder' });
+    if (/\p{Cc}/u.test(segment))
+      throw badInput('Folders cannot contain control characters.', { field: 'folder' });
   }
   const path = segments.join('/');
-  if (path.length > MAX_FOLDER_LENGTH) throw badInput(`Folders are at most ${MAX_FOLDER_LENGTH} characters.`, { field: 'folder' });
+  if (path.length > MAX_FOLDER_LENGTH)
+    throw badInput(`Folders are at most ${MAX_FOLDER_LENGTH} characters.`, { field: 'folder' });
   return path;
 }
 
@@ -61,9 +68,14 @@ export function normalizeFilename(name: string | null | undefined, fallback: str
  * @throws DomainError BAD_USER_INPUT outside 0..1.
  */
 export function checkFocalPoint(point: { x: number; y: number }): { x: number; y: number } {
-  for (const [axis, value] of [['x', point.x], ['y', point.y]] as const) {
+  for (const [axis, value] of [
+    ['x', point.x],
+    ['y', point.y],
+  ] as const) {
     if (!Number.isFinite(value) || value < 0 || value > 1) {
-      throw badInput(`Expected number between 0 and 1 for focalPoint.${axis} but received ${value}.`, { field: `focalPoint.${axis}` });
+      throw badInput(`Expected number between 0 and 1 for focalPoint.${axis} but received ${value}.`, {
+        field: `focalPoint.${axis}`,
+      });
     }
   }
   return { x: point.x, y: point.y };

@@ -80,7 +80,10 @@ export class AssetUrls {
   private lifetime(expiresIn: number | null | undefined): number {
     const seconds = expiresIn ?? this.options.defaultExpiresIn;
     if (!Number.isInteger(seconds) || seconds < 1 || seconds > this.options.maxExpiresIn) {
-      throw badInput(`expiresIn must be between 1 and ${this.options.maxExpiresIn} seconds (got ${seconds}).`, { field: 'expiresIn' });
+      throw badInput(
+        `expiresIn must be between 1 and ${this.options.maxExpiresIn} seconds (got ${seconds}).`,
+        { field: 'expiresIn' },
+      );
     }
     return seconds;
   }
@@ -89,30 +92,50 @@ export class AssetUrls {
    * The canonical file (`ops.ext`) of a spec for an asset, with its plan and format.
    * @throws DomainError BAD_USER_INPUT when the plan is invalid.
    */
-  file(asset: AssetEntity, spec: UrlSpec): { file: string; plan: TransformPlan; format: FormatChoice | 'original'; adHoc: boolean } {
-    const source = { format: asset.format, hasAlpha: asset.hasAlpha, animated: asset.pages > 1 && (asset.format === 'gif' || asset.format === 'webp') };
+  file(
+    asset: AssetEntity,
+    spec: UrlSpec,
+  ): { file: string; plan: TransformPlan; format: FormatChoice | 'original'; adHoc: boolean } {
+    const source = {
+      format: asset.format,
+      hasAlpha: asset.hasAlpha,
+      animated: asset.pages > 1 && (asset.format === 'gif' || asset.format === 'webp'),
+    };
     const natural = naturalFormat(source);
     if (spec.preset) {
       // Merge before canonicalising: a request's dpr or gravity needs the preset's sides.
-      const requested: TransformPlan = Object.fromEntries(Object.entries(spec.plan ?? {}).filter(([, v]) => v !== undefined));
+      const requested: TransformPlan = Object.fromEntries(
+        Object.entries(spec.plan ?? {}).filter(([, v]) => v !== undefined),
+      );
       const base = canonicalPlan(presetPlan(spec.preset, this.options.limits));
       const onlyFormat = Object.keys(requested).every((k) => k === 'format');
       if (onlyFormat && (base.format === undefined || requested.format === undefined)) {
         const choice = base.format ?? requested.format ?? natural;
         const plan = canonicalPlan(mergePlans(base, { format: choice }));
-        return { file: `preset_${spec.preset.slug}.${choice === 'auto' ? natural : choice}`, plan, format: choice, adHoc: false };
+        return {
+          file: `preset_${spec.preset.slug}.${choice === 'auto' ? natural : choice}`,
+          plan,
+          format: choice,
+          adHoc: false,
+        };
       }
       return this.adHoc(mergePlans(base, requested), natural);
     }
     const requested = spec.plan ? canonicalPlan(spec.plan) : {};
-    if (Object.keys(requested).length === 0) return { file: `original.${originalExtension(asset)}`, plan: {}, format: 'original', adHoc: false };
+    if (Object.keys(requested).length === 0)
+      return { file: `original.${originalExtension(asset)}`, plan: {}, format: 'original', adHoc: false };
     return this.adHoc(requested, natural);
   }
 
   private adHoc(plan: TransformPlan, natural: ReturnType<typeof naturalFormat>) {
     const choice: FormatChoice = plan.format ?? natural;
     const full = canonicalPlan(mergePlans(plan, { format: choice }));
-    return { file: `${printPlan(full)}.${choice === 'auto' ? natural : choice}`, plan: full, format: choice, adHoc: true };
+    return {
+      file: `${printPlan(full)}.${choice === 'auto' ? natural : choice}`,
+      plan: full,
+      format: choice,
+      adHoc: true,
+    };
   }
 
   /**
@@ -124,7 +147,11 @@ export class AssetUrls {
   async url(asset: AssetEntity, space: SpaceEntity, path: SpacePath, spec: UrlSpec): Promise<BuiltImage> {
     const { file, plan, format, adHoc } = this.file(asset, spec);
     if (adHoc && space.transformPolicy === 'presets' && spec.existing !== true) {
-      throw new DomainError(ErrorCode.Forbidden, 'This space serves only presets and originals: ask for a preset.', { details: { field: 'transform' } });
+      throw new DomainError(
+        ErrorCode.Forbidden,
+        'This space serves only presets and originals: ask for a preset.',
+        { details: { field: 'transform' } },
+      );
     }
     const address: ImageAddress = { ...path, assetId: toPublicId('Asset', asset.id), version: asset.version };
     const size = predictSize(plan, { width: asset.width, height: asset.height });
@@ -133,20 +160,34 @@ export class AssetUrls {
     const lifetime = this.lifetime(spec.expiresIn);
     const key = await this.signing.active(asset.organizationId);
     const exp = expiryOf(Math.floor(Date.now() / 1000), lifetime);
-    return { url: signedImageUrl(this.options.baseUrl, address, file, { kid: key.kid, secret: key.secret }, exp), ...size, format, plan };
+    return {
+      url: signedImageUrl(this.options.baseUrl, address, file, { kid: key.kid, secret: key.secret }, exp),
+      ...size,
+      format,
+      plan,
+    };
   }
 
   /**
    * One URL per width (the plan's height scaled to keep its shape), skipping widths above what
    * the image can give, for `srcset`. A space that serves only presets gets the one URL it serves.
    */
-  async srcSet(asset: AssetEntity, space: SpaceEntity, path: SpacePath, spec: UrlSpec, widths: readonly number[] | null | undefined): Promise<{ entries: BuiltImage[]; base: BuiltImage }> {
+  async srcSet(
+    asset: AssetEntity,
+    space: SpaceEntity,
+    path: SpacePath,
+    spec: UrlSpec,
+    widths: readonly number[] | null | undefined,
+  ): Promise<{ entries: BuiltImage[]; base: BuiltImage }> {
     const base = await this.url(asset, space, path, spec);
     if (space.transformPolicy === 'presets') return { entries: [base], base };
     const list = [...new Set(widths ?? this.defaultWidths)].sort((a, b) => a - b);
     for (const w of list) {
       if (!Number.isInteger(w) || w < 1 || w > this.options.limits.maxOutputDimension) {
-        throw badInput(`Widths must be integers between 1 and ${this.options.limits.maxOutputDimension} (got ${w}).`, { field: 'widths' });
+        throw badInput(
+          `Widths must be integers between 1 and ${this.options.limits.maxOutputDimension} (got ${w}).`,
+          { field: 'widths' },
+        );
       }
     }
     const basePlan = base.plan;
@@ -159,11 +200,16 @@ export class AssetUrls {
     const widest =
       !box || basePlan.fit === 'inside' || basePlan.fit === 'outside'
         ? base.width
-        : Math.max(base.width, (fits ? Math.max : Math.min)(source.width, Math.floor(source.height / aspect)));
+        : Math.max(
+            base.width,
+            (fits ? Math.max : Math.min)(source.width, Math.floor(source.height / aspect)),
+          );
     const entries: BuiltImage[] = [];
     for (const width of list) {
       if (width > widest) continue;
-      const plan: TransformPlan = box ? { ...basePlan, width, height: Math.max(1, Math.round(width * aspect)) } : { ...basePlan, width, height: undefined };
+      const plan: TransformPlan = box
+        ? { ...basePlan, width, height: Math.max(1, Math.round(width * aspect)) }
+        : { ...basePlan, width, height: undefined };
       entries.push(await this.url(asset, space, path, { plan, expiresIn: spec.expiresIn }));
     }
     if (entries.length === 0 || entries.at(-1)!.width < base.width) entries.push(base);

@@ -76,7 +76,11 @@ export function sortValue(asset: AssetEntity, field: AssetSortField): string | n
   }
 }
 
-const ownership = (asset: AssetEntity) => ({ organizationId: asset.organizationId, tenantId: asset.tenantId, spaceId: asset.spaceId });
+const ownership = (asset: AssetEntity) => ({
+  organizationId: asset.organizationId,
+  tenantId: asset.tenantId,
+  spaceId: asset.spaceId,
+});
 
 /** Reading and changing assets; every path goes through the tenancy rule. */
 export class AssetsService {
@@ -96,13 +100,28 @@ export class AssetsService {
    */
   async upload(
     principal: Principal,
-    request: { spaceId: string; file: Readable; filename?: string | null; access?: Access | null; tags?: readonly string[] | null; folder?: string | null },
+    request: {
+      spaceId: string;
+      file: Readable;
+      filename?: string | null;
+      access?: Access | null;
+      tags?: readonly string[] | null;
+      folder?: string | null;
+    },
   ): Promise<{ asset: AssetEntity; created: boolean }> {
     requireScope(principal, 'assets:write');
     const reading = this.startReading(request.file);
     const space = await this.whileReading(request.file, this.tenancy.space(principal, request.spaceId));
     const bytes = await reading;
-    return this.ingest.ingest({ principal, space, bytes, filename: request.filename, access: request.access, tags: request.tags, folder: request.folder });
+    return this.ingest.ingest({
+      principal,
+      space,
+      bytes,
+      filename: request.filename,
+      access: request.access,
+      tags: request.tags,
+      folder: request.folder,
+    });
   }
 
   /**
@@ -110,12 +129,20 @@ export class AssetsService {
    * and variants leave storage through the cleanup step.
    * @throws DomainError NOT_FOUND, FORBIDDEN, CONFLICT (bytes of another asset), and the ingest refusals.
    */
-  async replace(principal: Principal, id: string, file: Readable, filename?: string | null): Promise<AssetEntity> {
+  async replace(
+    principal: Principal,
+    id: string,
+    file: Readable,
+    filename?: string | null,
+  ): Promise<AssetEntity> {
     requireScope(principal, 'assets:write');
     const reading = this.startReading(file);
     const { asset, space } = await this.whileReading(
       file,
-      this.get(principal, id).then(async (found) => ({ asset: found, space: await this.tenancy.space(principal, found.spaceId) })),
+      this.get(principal, id).then(async (found) => ({
+        asset: found,
+        space: await this.tenancy.space(principal, found.spaceId),
+      })),
     );
     const bytes = await reading;
     if (bytes.sha256 === asset.sha256) return asset;
@@ -181,28 +208,43 @@ export class AssetsService {
       .getRepository(AssetEntity)
       .createQueryBuilder('a')
       .where('a.space_id = :space AND a.deleted_at IS NULL', { space: space.id });
-    if (filter.tags && filter.tags.length > 0) qb.andWhere('a.tags @> :tags', { tags: normalizeTags(filter.tags) });
+    if (filter.tags && filter.tags.length > 0)
+      qb.andWhere('a.tags @> :tags', { tags: normalizeTags(filter.tags) });
     if (filter.folder !== undefined && filter.folder !== null) {
       const folder = normalizeFolder(filter.folder);
       if (filter.includeSubfolders) {
-        if (folder !== '') qb.andWhere('(a.folder = :folder OR a.folder LIKE :prefix)', { folder, prefix: `${escapeLike(folder)}/%` });
+        if (folder !== '')
+          qb.andWhere('(a.folder = :folder OR a.folder LIKE :prefix)', {
+            folder,
+            prefix: `${escapeLike(folder)}/%`,
+          });
       } else {
         qb.andWhere('a.folder = :folder', { folder });
       }
     }
-    if (filter.formats && filter.formats.length > 0) qb.andWhere('a.format IN (:...formats)', { formats: [...filter.formats] });
+    if (filter.formats && filter.formats.length > 0)
+      qb.andWhere('a.format IN (:...formats)', { formats: [...filter.formats] });
     if (filter.access) qb.andWhere('a.access = :access', { access: filter.access });
-    if (filter.createdAfter) qb.andWhere('a.created_at >= :after', { after: nextMillisecond(filter.createdAfter) });
+    if (filter.createdAfter)
+      qb.andWhere('a.created_at >= :after', { after: nextMillisecond(filter.createdAfter) });
     if (filter.createdBefore) qb.andWhere('a.created_at < :before', { before: filter.createdBefore });
     if (filter.search) {
-      if (filter.search.length > 200) throw badInput('search is at most 200 characters.', { field: 'search' });
+      if (filter.search.length > 200)
+        throw badInput('search is at most 200 characters.', { field: 'search' });
       qb.andWhere(`a.filename ILIKE :search ESCAPE '\\'`, { search: `%${escapeLike(filter.search)}%` });
     }
     if (options.after) {
       const op = order.direction === 'ASC' ? '>' : '<';
-      qb.andWhere(`(${key}, a.id) ${op} (:cv, :cid)`, { cv: cursorValue(order.field, options.after), cid: options.after.id });
+      qb.andWhere(`(${key}, a.id) ${op} (:cv, :cid)`, {
+        cv: cursorValue(order.field, options.after),
+        cid: options.after.id,
+      });
     }
-    return qb.orderBy(key, order.direction).addOrderBy('a.id', order.direction).limit(options.limit).getMany();
+    return qb
+      .orderBy(key, order.direction)
+      .addOrderBy('a.id', order.direction)
+      .limit(options.limit)
+      .getMany();
   }
 
   /**
@@ -212,9 +254,11 @@ export class AssetsService {
   async update(principal: Principal, id: string, changes: AssetChanges): Promise<AssetEntity> {
     requireScope(principal, 'assets:write');
     const asset = await this.get(principal, id);
-    if (changes.filename !== undefined && changes.filename !== null) asset.filename = normalizeFilename(changes.filename, asset.filename);
+    if (changes.filename !== undefined && changes.filename !== null)
+      asset.filename = normalizeFilename(changes.filename, asset.filename);
     if (changes.tags !== undefined && changes.tags !== null) asset.tags = normalizeTags(changes.tags);
-    if (changes.folder !== undefined && changes.folder !== null) asset.folder = normalizeFolder(changes.folder);
+    if (changes.folder !== undefined && changes.folder !== null)
+      asset.folder = normalizeFolder(changes.folder);
     if (changes.access !== undefined && changes.access !== null) asset.access = changes.access;
     if (changes.focalPoint !== undefined) {
       const point = changes.focalPoint === null ? null : checkFocalPoint(changes.focalPoint);

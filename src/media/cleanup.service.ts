@@ -1,5 +1,11 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { AssetEntity, OrganizationEntity, SpaceEntity, TenantEntity, VariantEntity } from '../db/entities/index.js';
+import {
+  AssetEntity,
+  OrganizationEntity,
+  SpaceEntity,
+  TenantEntity,
+  VariantEntity,
+} from '../db/entities/index.js';
 import { toPublicId } from '../ids/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -8,7 +14,12 @@ import type { PurgeHook } from './purge.js';
 /** What is left to clean after a change to an asset. */
 export type CleanupTask =
   | { readonly kind: 'deleted'; readonly assetId: string }
-  | { readonly kind: 'replaced'; readonly assetId: string; readonly previousVersion: number; readonly previousStorageKey: string };
+  | {
+      readonly kind: 'replaced';
+      readonly assetId: string;
+      readonly previousVersion: number;
+      readonly previousStorageKey: string;
+    };
 
 /** Runs cleanup tasks; where they run (in-process, a queue) is the scheduler's business. */
 export interface CleanupScheduler {
@@ -77,23 +88,35 @@ export class AssetCleanup implements CleanupScheduler {
         await lockObjectKey(manager, asset.storageKey);
         // Variants recorded since the list above (a render finishing meanwhile) go too.
         const late = await manager.findBy(VariantEntity, { assetId: asset.id });
-        await this.store.deleteMany(late.map((v) => v.storageKey).filter((k) => !variants.some((v) => v.storageKey === k)));
+        await this.store.deleteMany(
+          late.map((v) => v.storageKey).filter((k) => !variants.some((v) => v.storageKey === k)),
+        );
         await manager.delete(AssetEntity, { id: asset.id });
-        if (!(await manager.existsBy(AssetEntity, { storageKey: asset.storageKey }))) await this.store.delete(asset.storageKey);
+        if (!(await manager.existsBy(AssetEntity, { storageKey: asset.storageKey })))
+          await this.store.delete(asset.storageKey);
       });
-      await this.purge.purge({ event: 'asset.deleted', assetId: toPublicId('Asset', asset.id), spaceId: toPublicId('Space', asset.spaceId), urlPrefixes: prefixes });
+      await this.purge.purge({
+        event: 'asset.deleted',
+        assetId: toPublicId('Asset', asset.id),
+        spaceId: toPublicId('Space', asset.spaceId),
+        urlPrefixes: prefixes,
+      });
       return;
     }
     const stale = await this.db
       .getRepository(VariantEntity)
       .createQueryBuilder('v')
-      .where('v.asset_id = :id AND v.asset_version <= :version', { id: task.assetId, version: task.previousVersion })
+      .where('v.asset_id = :id AND v.asset_version <= :version', {
+        id: task.assetId,
+        version: task.previousVersion,
+      })
       .getMany();
     await this.store.deleteMany(stale.map((v) => v.storageKey));
     if (stale.length > 0) await this.db.getRepository(VariantEntity).delete(stale.map((v) => v.id));
     await this.db.transaction(async (manager) => {
       await lockObjectKey(manager, task.previousStorageKey);
-      if (!(await manager.existsBy(AssetEntity, { storageKey: task.previousStorageKey }))) await this.store.delete(task.previousStorageKey);
+      if (!(await manager.existsBy(AssetEntity, { storageKey: task.previousStorageKey })))
+        await this.store.delete(task.previousStorageKey);
     });
     if (asset) {
       await this.purge.purge({
@@ -116,6 +139,8 @@ export class AssetCleanup implements CleanupScheduler {
       .getRawOne<{ org: string; tenant: string; space: string }>();
     if (!row) return [];
     const id = toPublicId('Asset', asset.id);
-    return ['pub', 'priv'].map((kind) => `${this.baseUrl}/v1/${kind}/${row.org}/${row.tenant}/${row.space}/img/${id}/`);
+    return ['pub', 'priv'].map(
+      (kind) => `${this.baseUrl}/v1/${kind}/${row.org}/${row.tenant}/${row.space}/img/${id}/`,
+    );
   }
 }

@@ -57,14 +57,21 @@ export type ImageAnswer =
       readonly etag: string;
       readonly cacheControl: string;
     }
-  | { readonly kind: 'variant'; readonly space: MeteredSpace; readonly variant: DeliveredVariant; readonly cacheControl: string; readonly vary: boolean };
+  | {
+      readonly kind: 'variant';
+      readonly space: MeteredSpace;
+      readonly variant: DeliveredVariant;
+      readonly cacheControl: string;
+      readonly vary: boolean;
+    };
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const REDIRECT_SECONDS = 86_400;
 const REDIRECT_CACHE = `public, max-age=${REDIRECT_SECONDS}`;
 
 /** The URL extension of an original as stored. */
-export const originalExtension = (asset: Pick<AssetEntity, 'format'>): string => (asset.format === 'jpeg' ? 'jpg' : asset.format);
+export const originalExtension = (asset: Pick<AssetEntity, 'format'>): string =>
+  asset.format === 'jpeg' ? 'jpg' : asset.format;
 
 /**
  * The image endpoint's decisions, from parsed URL parts to an answer: the space by its slugs, the
@@ -87,7 +94,10 @@ export class DeliveryService {
    * The space and the asset of a URL, read fresh on every request (both at once): a deleted,
    * replaced or newly private asset and a space's new transform policy take effect at once.
    */
-  private async spaceAndAsset(request: ImageRequest, assetRowId: string): Promise<{ space: SpaceEntity | null; asset: AssetEntity | null }> {
+  private async spaceAndAsset(
+    request: ImageRequest,
+    assetRowId: string,
+  ): Promise<{ space: SpaceEntity | null; asset: AssetEntity | null }> {
     const [space, asset] = await Promise.all([
       this.tenancy.spaceByPath(request.org, request.tenant, request.space),
       this.db.getRepository(AssetEntity).findOneBy({ id: assetRowId }),
@@ -108,27 +118,47 @@ export class DeliveryService {
     const { space, asset } = await this.spaceAndAsset(request, rowId);
     if (!space || !asset || asset.spaceId !== space.id || asset.deletedAt !== null) throw notFound('Image');
     if (asset.version !== Number(version[1])) {
-      throw new DomainError(ErrorCode.NotFound, `Version ${version[1]} of this image is not current (the current version is ${asset.version}).`);
+      throw new DomainError(
+        ErrorCode.NotFound,
+        `Version ${version[1]} of this image is not current (the current version is ${asset.version}).`,
+      );
     }
 
     const signed = this.verifySignature(request, space.organizationId);
     const exp = signed === undefined ? undefined : await signed;
-    if (request.access === 'priv' && exp === undefined) throw new DomainError(ErrorCode.Unauthenticated, 'This URL needs exp, kid and sig.');
+    if (request.access === 'priv' && exp === undefined)
+      throw new DomainError(ErrorCode.Unauthenticated, 'This URL needs exp, kid and sig.');
     if (request.access === 'pub' && asset.access === 'private') {
-      throw new DomainError(ErrorCode.Unauthenticated, 'This image is private: ask the API for a signed URL.');
+      throw new DomainError(
+        ErrorCode.Unauthenticated,
+        'This image is private: ask the API for a signed URL.',
+      );
     }
-    const cacheControl = exp === undefined ? IMMUTABLE : `private, max-age=${Math.max(0, exp - Math.floor(Date.now() / 1000))}`;
+    const cacheControl =
+      exp === undefined ? IMMUTABLE : `private, max-age=${Math.max(0, exp - Math.floor(Date.now() / 1000))}`;
 
     const dot = request.file.lastIndexOf('.');
-    if (dot <= 0) throw new DomainError(ErrorCode.BadUserInput, 'The image URL needs an extension (.jpg, .png, .webp, .avif, .gif).', { details: { token: request.file } });
+    if (dot <= 0)
+      throw new DomainError(
+        ErrorCode.BadUserInput,
+        'The image URL needs an extension (.jpg, .png, .webp, .avif, .gif).',
+        { details: { token: request.file } },
+      );
     const ops = request.file.slice(0, dot);
     const ext = request.file.slice(dot + 1);
     const parsed = parseOps(ops, this.options.limits);
-    const address: ImageAddress = { org: request.org, tenant: request.tenant, space: request.space, assetId: request.assetId, version: asset.version };
+    const address: ImageAddress = {
+      org: request.org,
+      tenant: request.tenant,
+      space: request.space,
+      assetId: request.assetId,
+      version: asset.version,
+    };
 
     if (parsed.kind === 'original') {
       const canonicalExt = originalExtension(asset);
-      if (ext !== canonicalExt) return this.redirect(address, request, `original.${canonicalExt}`, exp, space.organizationId);
+      if (ext !== canonicalExt)
+        return this.redirect(address, request, `original.${canonicalExt}`, exp, space.organizationId);
       return {
         kind: 'original',
         space,
@@ -142,25 +172,42 @@ export class DeliveryService {
 
     const extFormat = formatFromExtension(ext);
     if (extFormat === undefined) {
-      throw new DomainError(ErrorCode.BadUserInput, `Unknown extension ".${ext}": use jpg, png, webp, avif or gif.`, { details: { token: `.${ext}` } });
+      throw new DomainError(
+        ErrorCode.BadUserInput,
+        `Unknown extension ".${ext}": use jpg, png, webp, avif or gif.`,
+        { details: { token: `.${ext}` } },
+      );
     }
-    const source = { format: asset.format, hasAlpha: asset.hasAlpha, animated: asset.pages > 1 && (asset.format === 'gif' || asset.format === 'webp') };
+    const source = {
+      format: asset.format,
+      hasAlpha: asset.hasAlpha,
+      animated: asset.pages > 1 && (asset.format === 'gif' || asset.format === 'webp'),
+    };
 
     let plan: TransformPlan;
     let presetId: string | null = null;
     let canonicalOps: string;
     if (parsed.kind === 'preset') {
       const preset = await this.presets.resolve(space, parsed.slug);
-      if (!preset) throw new DomainError(ErrorCode.BadUserInput, `Unknown preset "${parsed.slug}".`, { details: { token: ops } });
+      if (!preset)
+        throw new DomainError(ErrorCode.BadUserInput, `Unknown preset "${parsed.slug}".`, {
+          details: { token: ops },
+        });
       presetId = preset.id;
       plan = canonicalPlan(presetPlan(preset, this.options.limits));
       canonicalOps = ops;
     } else {
       if (space.transformPolicy === 'presets') {
-        throw new DomainError(ErrorCode.Forbidden, 'This space serves only presets and originals.', { details: { token: ops } });
+        throw new DomainError(ErrorCode.Forbidden, 'This space serves only presets and originals.', {
+          details: { token: ops },
+        });
       }
       if (space.transformPolicy === 'signed' && exp === undefined) {
-        throw new DomainError(ErrorCode.Forbidden, 'This space serves ad-hoc transforms only from signed URLs.', { details: { token: ops } });
+        throw new DomainError(
+          ErrorCode.Forbidden,
+          'This space serves ad-hoc transforms only from signed URLs.',
+          { details: { token: ops } },
+        );
       }
       plan = canonicalPlan(parsed.plan);
       canonicalOps = '';
@@ -173,7 +220,8 @@ export class DeliveryService {
     const full = canonicalPlan(mergePlans(plan, { format: choice }));
     if (parsed.kind === 'transform') canonicalOps = printPlan(full);
     const canonicalFile = `${canonicalOps}.${canonicalExt}`;
-    if (canonicalFile !== request.file) return this.redirect(address, request, canonicalFile, exp, space.organizationId);
+    if (canonicalFile !== request.file)
+      return this.redirect(address, request, canonicalFile, exp, space.organizationId);
 
     const format: OutputFormat = choice === 'auto' ? negotiateFormat(request.accept, source) : choice;
     const variant = await this.variants.deliver({ asset, plan: { ...full, format }, format, presetId });
@@ -190,20 +238,44 @@ export class DeliveryService {
       }
       const key = await this.signing.forVerification(kid);
       // Verify first, so an expired URL is told apart from a forged one only when it is genuine.
-      if (!key || key.organizationId !== organizationId || !verifyPathSignature(key.secret, request.path, Number(exp), sig)) {
+      if (
+        !key ||
+        key.organizationId !== organizationId ||
+        !verifyPathSignature(key.secret, request.path, Number(exp), sig)
+      ) {
         throw new DomainError(ErrorCode.Forbidden, 'The URL signature is not valid.');
       }
-      if (Number(exp) < Math.floor(Date.now() / 1000)) throw new DomainError(ErrorCode.Unauthenticated, 'This signed URL has expired.');
+      if (Number(exp) < Math.floor(Date.now() / 1000))
+        throw new DomainError(ErrorCode.Unauthenticated, 'This signed URL has expired.');
       return Number(exp);
     })();
   }
 
   /** 301 to the canonical file; a signed URL's redirect is signed again and cached privately until `exp`. */
-  private async redirect(address: ImageAddress, request: ImageRequest, file: string, exp: number | undefined, organizationId: string): Promise<ImageAnswer> {
-    const cacheControl = exp === undefined ? REDIRECT_CACHE : `private, max-age=${Math.min(REDIRECT_SECONDS, Math.max(0, exp - Math.floor(Date.now() / 1000)))}`;
+  private async redirect(
+    address: ImageAddress,
+    request: ImageRequest,
+    file: string,
+    exp: number | undefined,
+    organizationId: string,
+  ): Promise<ImageAnswer> {
+    const cacheControl =
+      exp === undefined
+        ? REDIRECT_CACHE
+        : `private, max-age=${Math.min(REDIRECT_SECONDS, Math.max(0, exp - Math.floor(Date.now() / 1000)))}`;
     if (request.access === 'priv' && exp !== undefined) {
       const key = await this.signing.active(organizationId);
-      return { kind: 'redirect', location: signedImageUrl(this.options.baseUrl, address, file, { kid: key.kid, secret: key.secret }, exp), cacheControl };
+      return {
+        kind: 'redirect',
+        location: signedImageUrl(
+          this.options.baseUrl,
+          address,
+          file,
+          { kid: key.kid, secret: key.secret },
+          exp,
+        ),
+        cacheControl,
+      };
     }
     const path = imagePath(address, request.access === 'priv' ? 'priv' : 'pub', file);
     const query = exp === undefined ? '' : `?exp=${request.exp}&kid=${request.kid}&sig=${request.sig}`;

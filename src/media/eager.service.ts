@@ -4,7 +4,14 @@ import { AssetEntity, PresetEntity, VariantEntity } from '../db/entities/index.j
 import { isDomainError, ErrorCode } from '../errors/index.js';
 import { PermanentJobError, type JobQueue } from '../jobs/queue.js';
 import type { Logger } from '../observability/logger.js';
-import { canonicalPlan, naturalFormat, printPlan, type GrammarLimits, type OutputFormat, type TransformPlan } from '../transforms/index.js';
+import {
+  canonicalPlan,
+  naturalFormat,
+  printPlan,
+  type GrammarLimits,
+  type OutputFormat,
+  type TransformPlan,
+} from '../transforms/index.js';
 import { presetPlan, type PresetsService } from './presets.service.js';
 import { variantKey, type VariantsService } from './variants.service.js';
 
@@ -20,13 +27,20 @@ export interface EagerJob {
 
 /** The defaults a new space gets: thumbnail, medium and large, WebP, rendered eagerly. */
 export const DEFAULT_PRESETS: readonly { slug: string; name: string; transform: TransformPlan }[] = [
-  { slug: 'thumbnail', name: 'Thumbnail', transform: { width: 300, height: 300, fit: 'inside', format: 'webp' } },
+  {
+    slug: 'thumbnail',
+    name: 'Thumbnail',
+    transform: { width: 300, height: 300, fit: 'inside', format: 'webp' },
+  },
   { slug: 'medium', name: 'Medium', transform: { width: 800, height: 600, fit: 'inside', format: 'webp' } },
   { slug: 'large', name: 'Large', transform: { width: 1600, height: 1200, fit: 'inside', format: 'webp' } },
 ];
 
 /** Does a preset apply to an asset (tags and folders it is limited to)? */
-export function presetMatches(preset: Pick<PresetEntity, 'matchTags' | 'matchFolders'>, asset: Pick<AssetEntity, 'tags' | 'folder'>): boolean {
+export function presetMatches(
+  preset: Pick<PresetEntity, 'matchTags' | 'matchFolders'>,
+  asset: Pick<AssetEntity, 'tags' | 'folder'>,
+): boolean {
   const tagOk = preset.matchTags.length === 0 || preset.matchTags.some((t) => asset.tags.includes(t));
   const folderOk =
     preset.matchFolders.length === 0 ||
@@ -70,8 +84,13 @@ export class EagerPresets {
 
   private target(asset: AssetEntity, preset: PresetEntity): { plan: TransformPlan; format: OutputFormat } {
     const plan = canonicalPlan(presetPlan(preset, this.limits));
-    const source = { format: asset.format, hasAlpha: asset.hasAlpha, animated: asset.pages > 1 && (asset.format === 'gif' || asset.format === 'webp') };
-    const format: OutputFormat = plan.format === undefined ? naturalFormat(source) : plan.format === 'auto' ? 'webp' : plan.format;
+    const source = {
+      format: asset.format,
+      hasAlpha: asset.hasAlpha,
+      animated: asset.pages > 1 && (asset.format === 'gif' || asset.format === 'webp'),
+    };
+    const format: OutputFormat =
+      plan.format === undefined ? naturalFormat(source) : plan.format === 'auto' ? 'webp' : plan.format;
     return { plan: { ...plan, format }, format };
   }
 
@@ -86,7 +105,11 @@ export class EagerPresets {
     try {
       await this.variants.deliver({ asset, plan, format, presetId: preset.id });
     } catch (error) {
-      if (isDomainError(error) && error.code !== ErrorCode.ServiceUnavailable && error.code !== ErrorCode.Internal) {
+      if (
+        isDomainError(error) &&
+        error.code !== ErrorCode.ServiceUnavailable &&
+        error.code !== ErrorCode.Internal
+      ) {
         await this.state.set(failureKey(job), Buffer.from(error.code), 7 * 86_400).catch(() => undefined);
         this.logger.warn({ job, code: error.code }, 'eager render refused: dead-lettered');
         throw new PermanentJobError(`${error.code}: ${error.message}`, { cause: error });
@@ -96,7 +119,9 @@ export class EagerPresets {
   }
 
   /** Where each eager variant of an asset's current version stands. */
-  async status(asset: AssetEntity): Promise<{ preset: PresetEntity; status: EagerStatus; variant: VariantEntity | null }[]> {
+  async status(
+    asset: AssetEntity,
+  ): Promise<{ preset: PresetEntity; status: EagerStatus; variant: VariantEntity | null }[]> {
     const presets = await this.eagerPresetsOf(asset);
     if (presets.length === 0) return [];
     const keys = presets.map((p) => {
@@ -114,7 +139,9 @@ export class EagerPresets {
       const variant = byKey.get(keys[i]!) ?? null;
       let status: EagerStatus = variant ? 'done' : 'pending';
       if (!variant) {
-        const failed = await this.state.get(failureKey({ assetId: asset.id, version: asset.version, presetId: presets[i]!.id })).catch(() => undefined);
+        const failed = await this.state
+          .get(failureKey({ assetId: asset.id, version: asset.version, presetId: presets[i]!.id }))
+          .catch(() => undefined);
         if (failed) status = 'failed';
       }
       out.push({ preset: presets[i]!, status, variant });
@@ -126,7 +153,13 @@ export class EagerPresets {
 /** Checks an eager job's payload. @throws PermanentJobError for a malformed one. */
 export function eagerJobOf(data: unknown): EagerJob {
   const d = data as Partial<EagerJob> | null;
-  if (typeof d === 'object' && d !== null && typeof d.assetId === 'string' && typeof d.version === 'number' && typeof d.presetId === 'string') {
+  if (
+    typeof d === 'object' &&
+    d !== null &&
+    typeof d.assetId === 'string' &&
+    typeof d.version === 'number' &&
+    typeof d.presetId === 'string'
+  ) {
     return { assetId: d.assetId, version: d.version, presetId: d.presetId };
   }
   throw new PermanentJobError('malformed eager render job');

@@ -59,7 +59,9 @@ export class ImportService {
       });
     } catch (error) {
       if (error instanceof SafeFetchError) {
-        throw new DomainError(CODE_OF[error.reason], error.message, { details: { reason: error.reason, ...error.details } });
+        throw new DomainError(CODE_OF[error.reason], error.message, {
+          details: { reason: error.reason, ...error.details },
+        });
       }
       throw error;
     }

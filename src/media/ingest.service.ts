@@ -35,7 +35,14 @@ export interface IngestResult {
   readonly created: boolean;
 }
 
-const EXTENSION: Readonly<Record<string, string>> = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif', gif: 'gif', tiff: 'tiff' };
+const EXTENSION: Readonly<Record<string, string>> = {
+  jpeg: 'jpg',
+  png: 'png',
+  webp: 'webp',
+  avif: 'avif',
+  gif: 'gif',
+  tiff: 'tiff',
+};
 
 /** A new asset, or new bytes for one (after the change is committed). */
 export interface AssetChange {
@@ -87,14 +94,20 @@ export class IngestService {
   async ingest(request: IngestRequest): Promise<IngestResult> {
     const { space, bytes } = request;
     if (bytes.data.length > this.limits.maxUploadBytes) {
-      throw new DomainError(ErrorCode.PayloadTooLarge, `The file is larger than the ${this.limits.maxUploadBytes} bytes allowed.`);
+      throw new DomainError(
+        ErrorCode.PayloadTooLarge,
+        `The file is larger than the ${this.limits.maxUploadBytes} bytes allowed.`,
+      );
     }
     const tags = normalizeTags(request.tags);
     const folder = normalizeFolder(request.folder);
     const existing = await this.liveBySha(space.id, bytes.sha256);
     if (existing) return { asset: existing, created: false };
 
-    const probe = await probeImage(bytes.data, { maxInputPixels: this.limits.maxInputPixels, keepGps: space.keepGps });
+    const probe = await probeImage(bytes.data, {
+      maxInputPixels: this.limits.maxInputPixels,
+      keepGps: space.keepGps,
+    });
     const storageKey = originalKey(space.id, bytes.sha256);
     const asset = this.db.getRepository(AssetEntity).create({
       id: uuidv7(),
@@ -156,13 +169,23 @@ export class IngestService {
     filename?: string | null,
   ): Promise<{ asset: AssetEntity; previous: { version: number; storageKey: string } }> {
     if (bytes.data.length > this.limits.maxUploadBytes) {
-      throw new DomainError(ErrorCode.PayloadTooLarge, `The file is larger than the ${this.limits.maxUploadBytes} bytes allowed.`);
+      throw new DomainError(
+        ErrorCode.PayloadTooLarge,
+        `The file is larger than the ${this.limits.maxUploadBytes} bytes allowed.`,
+      );
     }
     const twin = await this.liveBySha(space.id, bytes.sha256);
     if (twin && twin.id !== asset.id) {
-      throw new DomainError(ErrorCode.Conflict, 'Another asset in this space already has exactly these bytes.', { details: { field: 'file' } });
+      throw new DomainError(
+        ErrorCode.Conflict,
+        'Another asset in this space already has exactly these bytes.',
+        { details: { field: 'file' } },
+      );
     }
-    const probe = await probeImage(bytes.data, { maxInputPixels: this.limits.maxInputPixels, keepGps: space.keepGps });
+    const probe = await probeImage(bytes.data, {
+      maxInputPixels: this.limits.maxInputPixels,
+      keepGps: space.keepGps,
+    });
     const storageKey = originalKey(space.id, bytes.sha256);
     const previous = { version: asset.version, storageKey: asset.storageKey };
     let wrote = false;
@@ -180,9 +203,13 @@ export class IngestService {
             filename: filename ? normalizeFilename(filename, asset.filename) : asset.filename,
             updatedAt: () => 'now()',
           })
-          .where('id = :id AND version = :version AND deleted_at IS NULL', { id: asset.id, version: asset.version })
+          .where('id = :id AND version = :version AND deleted_at IS NULL', {
+            id: asset.id,
+            version: asset.version,
+          })
           .execute();
-        if (result.affected !== 1) throw new DomainError(ErrorCode.Conflict, 'The asset changed meanwhile; try again.');
+        if (result.affected !== 1)
+          throw new DomainError(ErrorCode.Conflict, 'The asset changed meanwhile; try again.');
         return manager.findOneByOrFail(AssetEntity, { id: asset.id });
       });
       this.emit({ kind: 'replaced', asset: updated });
@@ -190,7 +217,11 @@ export class IngestService {
     } catch (error) {
       if (wrote && storageKey !== previous.storageKey) await this.deleteIfUnreferenced(storageKey);
       if (isUniqueViolation(error)) {
-        throw new DomainError(ErrorCode.Conflict, 'Another asset in this space already has exactly these bytes.', { details: { field: 'file' } });
+        throw new DomainError(
+          ErrorCode.Conflict,
+          'Another asset in this space already has exactly these bytes.',
+          { details: { field: 'file' } },
+        );
       }
       throw error;
     }

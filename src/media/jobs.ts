@@ -9,14 +9,24 @@ export const JOB = {
   cleanup: 'asset.cleanup',
 } as const;
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
 
 /** Checks a cleanup job's payload. @throws PermanentJobError for a malformed one. */
 export function cleanupTaskOf(data: unknown): CleanupTask {
   if (isRecord(data) && typeof data.assetId === 'string') {
     if (data.kind === 'deleted') return { kind: 'deleted', assetId: data.assetId };
-    if (data.kind === 'replaced' && typeof data.previousVersion === 'number' && typeof data.previousStorageKey === 'string') {
-      return { kind: 'replaced', assetId: data.assetId, previousVersion: data.previousVersion, previousStorageKey: data.previousStorageKey };
+    if (
+      data.kind === 'replaced' &&
+      typeof data.previousVersion === 'number' &&
+      typeof data.previousStorageKey === 'string'
+    ) {
+      return {
+        kind: 'replaced',
+        assetId: data.assetId,
+        previousVersion: data.previousVersion,
+        previousStorageKey: data.previousStorageKey,
+      };
     }
   }
   throw new PermanentJobError('malformed cleanup job');
@@ -24,10 +34,16 @@ export function cleanupTaskOf(data: unknown): CleanupTask {
 
 /** Idempotency key of a cleanup job. */
 export const cleanupJobId = (task: CleanupTask): string =>
-  task.kind === 'deleted' ? `cleanup.deleted.${task.assetId}` : `cleanup.replaced.${task.assetId}.${task.previousVersion}`;
+  task.kind === 'deleted'
+    ? `cleanup.deleted.${task.assetId}`
+    : `cleanup.replaced.${task.assetId}.${task.previousVersion}`;
 
 /** The job handlers, by name: the same code runs in-process and in `npm run worker`. */
-export function jobHandlers(deps: { cleanup: AssetCleanup; eager: EagerPresets; maintenance: Maintenance }): Record<string, JobHandler> {
+export function jobHandlers(deps: {
+  cleanup: AssetCleanup;
+  eager: EagerPresets;
+  maintenance: Maintenance;
+}): Record<string, JobHandler> {
   return {
     [JOB.cleanup]: async (data) => deps.cleanup.run(cleanupTaskOf(data)),
     [EAGER_JOB]: async (data) => deps.eager.run(data),

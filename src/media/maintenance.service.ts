@@ -25,7 +25,8 @@ export class Maintenance {
   async run(now: Date = new Date()): Promise<{ prunedVariants: number; expiredUploads: number }> {
     const prunedVariants = this.options.variantRetentionDays > 0 ? await this.pruneVariants(now) : 0;
     const expiredUploads = await this.expireUploads(now);
-    if (prunedVariants + expiredUploads > 0) this.logger.info({ prunedVariants, expiredUploads }, 'maintenance done');
+    if (prunedVariants + expiredUploads > 0)
+      this.logger.info({ prunedVariants, expiredUploads }, 'maintenance done');
     return { prunedVariants, expiredUploads };
   }
 

@@ -4,7 +4,14 @@ import { canManage, canSee, requireScope, type Principal } from '../auth/princip
 import { PresetEntity, type SpaceEntity } from '../db/entities/index.js';
 import { uuidv7 } from '../db/ids.js';
 import { badInput, DomainError, ErrorCode, forbidden, notFound } from '../errors/index.js';
-import { canonicalPlan, planFromInput, printPlan, PRESET_SLUG, type GrammarLimits, type TransformPlan } from '../transforms/index.js';
+import {
+  canonicalPlan,
+  planFromInput,
+  printPlan,
+  PRESET_SLUG,
+  type GrammarLimits,
+  type TransformPlan,
+} from '../transforms/index.js';
 import { isUniqueViolation, type TenancyService } from '../tenancy/tenancy.service.js';
 import { normalizeFolder, normalizeTags } from './asset-input.js';
 
@@ -33,7 +40,10 @@ export class PresetsService {
     private readonly limits: GrammarLimits,
   ) {}
 
-  private plan(transform: Readonly<Record<string, unknown>> | undefined): { operations: TransformPlan; canonical: string } {
+  private plan(transform: Readonly<Record<string, unknown>> | undefined): {
+    operations: TransformPlan;
+    canonical: string;
+  } {
     if (transform === undefined) throw badInput('A preset needs a transform.', { field: 'transform' });
     const plan = canonicalPlan(planFromInput(transform, this.limits));
     const canonical = printPlan(plan);
@@ -45,14 +55,23 @@ export class PresetsService {
    * Creates a preset in a space, or organization-wide when `spaceId` is null.
    * @throws DomainError FORBIDDEN (scope; organization-wide from a bound key), CONFLICT (slug taken), BAD_USER_INPUT.
    */
-  async create(principal: Principal, spaceId: string | null, input: PresetInput & { name: string; slug: string }): Promise<PresetEntity> {
+  async create(
+    principal: Principal,
+    spaceId: string | null,
+    input: PresetInput & { name: string; slug: string },
+  ): Promise<PresetEntity> {
     requireScope(principal, 'presets:write');
     let space: SpaceEntity | null = null;
     if (spaceId !== null) space = await this.tenancy.space(principal, spaceId);
-    else if (principal.tenantId !== null) throw forbidden('Only an organization-wide key can create organization-wide presets.');
-    if (!PRESET_SLUG.test(input.slug)) throw badInput(`slug must be 1 to 63 lowercase letters, digits or hyphens (got "${input.slug}").`, { field: 'slug' });
+    else if (principal.tenantId !== null)
+      throw forbidden('Only an organization-wide key can create organization-wide presets.');
+    if (!PRESET_SLUG.test(input.slug))
+      throw badInput(`slug must be 1 to 63 lowercase letters, digits or hyphens (got "${input.slug}").`, {
+        field: 'slug',
+      });
     const name = input.name.trim();
-    if (name.length < 1 || name.length > 200) throw badInput('name must be 1 to 200 characters.', { field: 'name' });
+    if (name.length < 1 || name.length > 200)
+      throw badInput('name must be 1 to 200 characters.', { field: 'name' });
     const { operations, canonical } = this.plan(input.transform);
     const preset = this.db.getRepository(PresetEntity).create({
       id: uuidv7(),
@@ -70,7 +89,10 @@ export class PresetsService {
     try {
       await this.db.getRepository(PresetEntity).insert(preset);
     } catch (error) {
-      if (isUniqueViolation(error)) throw new DomainError(ErrorCode.Conflict, `A preset "${input.slug}" already exists here.`, { details: { field: 'slug' } });
+      if (isUniqueViolation(error))
+        throw new DomainError(ErrorCode.Conflict, `A preset "${input.slug}" already exists here.`, {
+          details: { field: 'slug' },
+        });
       throw error;
     }
     return preset;
@@ -90,11 +112,15 @@ export class PresetsService {
     if (!canManage(principal, preset)) throw notFound('Preset');
     if (input.name !== undefined) {
       const name = input.name.trim();
-      if (name.length < 1 || name.length > 200) throw badInput('name must be 1 to 200 characters.', { field: 'name' });
+      if (name.length < 1 || name.length > 200)
+        throw badInput('name must be 1 to 200 characters.', { field: 'name' });
       preset.name = name;
     }
     if (input.slug !== undefined) {
-      if (!PRESET_SLUG.test(input.slug)) throw badInput(`slug must be 1 to 63 lowercase letters, digits or hyphens (got "${input.slug}").`, { field: 'slug' });
+      if (!PRESET_SLUG.test(input.slug))
+        throw badInput(`slug must be 1 to 63 lowercase letters, digits or hyphens (got "${input.slug}").`, {
+          field: 'slug',
+        });
       preset.slug = input.slug;
     }
     if (input.transform !== undefined) {
@@ -104,11 +130,15 @@ export class PresetsService {
     }
     if (input.autoGenerate !== undefined) preset.autoGenerate = input.autoGenerate;
     if (input.matchTags !== undefined) preset.matchTags = normalizeTags(input.matchTags);
-    if (input.matchFolders !== undefined) preset.matchFolders = input.matchFolders.map((f) => normalizeFolder(f));
+    if (input.matchFolders !== undefined)
+      preset.matchFolders = input.matchFolders.map((f) => normalizeFolder(f));
     try {
       await this.db.getRepository(PresetEntity).save(preset);
     } catch (error) {
-      if (isUniqueViolation(error)) throw new DomainError(ErrorCode.Conflict, `A preset "${preset.slug}" already exists here.`, { details: { field: 'slug' } });
+      if (isUniqueViolation(error))
+        throw new DomainError(ErrorCode.Conflict, `A preset "${preset.slug}" already exists here.`, {
+          details: { field: 'slug' },
+        });
       throw error;
     }
     return preset;
@@ -127,7 +157,10 @@ export class PresetsService {
     const rows = await this.db
       .getRepository(PresetEntity)
       .createQueryBuilder('p')
-      .where('p.organization_id = :org AND (p.space_id = :space OR p.space_id IS NULL)', { org: space.organizationId, space: space.id })
+      .where('p.organization_id = :org AND (p.space_id = :space OR p.space_id IS NULL)', {
+        org: space.organizationId,
+        space: space.id,
+      })
       .orderBy('p.slug', 'ASC')
       .getMany();
     const own = new Set(rows.filter((p) => p.spaceId !== null).map((p) => p.slug));
@@ -138,7 +171,11 @@ export class PresetsService {
    * Gives a new space the default presets (thumbnail, medium, large; WebP; eager).
    * Runs with the caller's transaction manager when given.
    */
-  async createDefaults(space: Pick<SpaceEntity, 'id' | 'organizationId' | 'tenantId'>, defaults: readonly { slug: string; name: string; transform: TransformPlan }[], manager = this.db.manager): Promise<void> {
+  async createDefaults(
+    space: Pick<SpaceEntity, 'id' | 'organizationId' | 'tenantId'>,
+    defaults: readonly { slug: string; name: string; transform: TransformPlan }[],
+    manager = this.db.manager,
+  ): Promise<void> {
     for (const d of defaults) {
       const plan = canonicalPlan(planFromInput({ ...d.transform }, this.limits));
       await manager
@@ -172,18 +209,30 @@ export class PresetsService {
   /** Organization-wide presets. */
   async listOrganization(principal: Principal): Promise<PresetEntity[]> {
     requireScope(principal, 'assets:read');
-    return this.db.getRepository(PresetEntity).find({ where: { organizationId: principal.organizationId, spaceId: IsNull() }, order: { slug: 'ASC' } });
+    return this.db
+      .getRepository(PresetEntity)
+      .find({
+        where: { organizationId: principal.organizationId, spaceId: IsNull() },
+        order: { slug: 'ASC' },
+      });
   }
 
   /**
    * The preset a space serves under `slug` (its own, else the organization's), read fresh in one
    * query: an edit or a deletion made through any node applies to the next image request.
    */
-  async resolve(space: Pick<SpaceEntity, 'id' | 'organizationId'>, slug: string): Promise<PresetEntity | null> {
+  async resolve(
+    space: Pick<SpaceEntity, 'id' | 'organizationId'>,
+    slug: string,
+  ): Promise<PresetEntity | null> {
     return this.db
       .getRepository(PresetEntity)
       .createQueryBuilder('p')
-      .where('p.organization_id = :org AND p.slug = :slug AND (p.space_id = :space OR p.space_id IS NULL)', { org: space.organizationId, space: space.id, slug })
+      .where('p.organization_id = :org AND p.slug = :slug AND (p.space_id = :space OR p.space_id IS NULL)', {
+        org: space.organizationId,
+        space: space.id,
+        slug,
+      })
       .orderBy('p.space_id', 'ASC', 'NULLS LAST')
       .getOne();
   }

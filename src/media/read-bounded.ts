@@ -10,7 +10,9 @@ export interface BoundedBytes {
 
 /** A stream error that says the sender's file is larger than a limit set upstream (HTTP 413). */
 const isTooLargeUpstream = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && ((error as { status?: unknown }).status === 413 || (error as { statusCode?: unknown }).statusCode === 413);
+  typeof error === 'object' &&
+  error !== null &&
+  ((error as { status?: unknown }).status === 413 || (error as { statusCode?: unknown }).statusCode === 413);
 
 /**
  * Reads a stream to memory, hashing as it goes, and stops at once (destroying the stream, so the
@@ -22,7 +24,9 @@ export async function readBounded(source: Readable, maxBytes: number): Promise<B
   const chunks: Buffer[] = [];
   let total = 0;
   const tooLarge = () =>
-    new DomainError(ErrorCode.PayloadTooLarge, `The file is larger than the ${maxBytes} bytes allowed.`, { details: { maxBytes } });
+    new DomainError(ErrorCode.PayloadTooLarge, `The file is larger than the ${maxBytes} bytes allowed.`, {
+      details: { maxBytes },
+    });
   try {
     for await (const chunk of source) {
       const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
@@ -37,7 +41,11 @@ export async function readBounded(source: Readable, maxBytes: number): Promise<B
   } catch (error) {
     if (error instanceof DomainError) throw error;
     if (isTooLargeUpstream(error)) throw tooLarge();
-    throw new DomainError(ErrorCode.BadUserInput, 'The upload was interrupted before the file was complete.', { cause: error });
+    throw new DomainError(
+      ErrorCode.BadUserInput,
+      'The upload was interrupted before the file was complete.',
+      { cause: error },
+    );
   }
   return { data: Buffer.concat(chunks, total), sha256: hash.digest('hex') };
 }

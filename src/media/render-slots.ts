@@ -34,9 +34,13 @@ export class RenderSlots {
   }
 
   private busy(): DomainError {
-    return new DomainError(ErrorCode.ServiceUnavailable, 'Too many images are being rendered right now; retry shortly.', {
-      retryAfterSeconds: Math.max(1, Math.ceil(this.maxWaitMs / 1000)),
-    });
+    return new DomainError(
+      ErrorCode.ServiceUnavailable,
+      'Too many images are being rendered right now; retry shortly.',
+      {
+        retryAfterSeconds: Math.max(1, Math.ceil(this.maxWaitMs / 1000)),
+      },
+    );
   }
 
   private acquire(): Promise<void> {

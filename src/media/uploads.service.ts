@@ -66,15 +66,24 @@ export class UploadsService {
     const space = await this.tenancy.space(principal, request.spaceId);
     const contentType = request.contentType.trim().toLowerCase();
     if (!UPLOADABLE_TYPES.has(contentType)) {
-      throw new DomainError(ErrorCode.UnsupportedMediaType, `Uploads may be ${[...UPLOADABLE_TYPES].join(', ')} (got "${request.contentType}").`, {
-        details: { field: 'contentType' },
-      });
+      throw new DomainError(
+        ErrorCode.UnsupportedMediaType,
+        `Uploads may be ${[...UPLOADABLE_TYPES].join(', ')} (got "${request.contentType}").`,
+        {
+          details: { field: 'contentType' },
+        },
+      );
     }
-    if (!Number.isSafeInteger(request.bytes) || request.bytes < 1) throw badInput('bytes must be a positive integer.', { field: 'bytes' });
+    if (!Number.isSafeInteger(request.bytes) || request.bytes < 1)
+      throw badInput('bytes must be a positive integer.', { field: 'bytes' });
     if (request.bytes > this.limits.maxUploadBytes) {
-      throw new DomainError(ErrorCode.PayloadTooLarge, `The file is larger than the ${this.limits.maxUploadBytes} bytes allowed.`, {
-        details: { maxBytes: this.limits.maxUploadBytes },
-      });
+      throw new DomainError(
+        ErrorCode.PayloadTooLarge,
+        `The file is larger than the ${this.limits.maxUploadBytes} bytes allowed.`,
+        {
+          details: { maxBytes: this.limits.maxUploadBytes },
+        },
+      );
     }
     const id = uuidv7();
     const upload = this.db.getRepository(UploadEntity).create({
@@ -146,7 +155,9 @@ export class UploadsService {
     } catch (error) {
       if (!isDomainError(error)) {
         // Another node may have settled the upload and removed its file meanwhile.
-        const answer = await this.recordedAnswer(await this.db.getRepository(UploadEntity).findOneByOrFail({ id: uploadId }));
+        const answer = await this.recordedAnswer(
+          await this.db.getRepository(UploadEntity).findOneByOrFail({ id: uploadId }),
+        );
         if (answer) return answer;
       }
       throw error;
@@ -160,20 +171,30 @@ export class UploadsService {
    */
   private async recordedAnswer(upload: UploadEntity): Promise<AssetEntity | undefined> {
     if (upload.status === 'completed') {
-      const asset = upload.assetId === null ? null : await this.db.getRepository(AssetEntity).findOneBy({ id: upload.assetId });
+      const asset =
+        upload.assetId === null
+          ? null
+          : await this.db.getRepository(AssetEntity).findOneBy({ id: upload.assetId });
       if (!asset || asset.deletedAt !== null) throw notFound('Asset');
       return asset;
     }
     if (upload.status === 'failed') {
-      throw new DomainError((upload.errorCode ?? ErrorCode.BadUserInput) as ErrorCode, 'This upload was refused earlier; create a new one.', {
-        details: { reason: 'failed' },
-      });
+      throw new DomainError(
+        (upload.errorCode ?? ErrorCode.BadUserInput) as ErrorCode,
+        'This upload was refused earlier; create a new one.',
+        {
+          details: { reason: 'failed' },
+        },
+      );
     }
     return undefined;
   }
 
   /** Moves a pending upload to `completed` or `failed`; false when it was settled already. */
-  private async settle(uploadId: string, outcome: { status: 'completed'; assetId: string } | { status: 'failed'; errorCode: string }): Promise<boolean> {
+  private async settle(
+    uploadId: string,
+    outcome: { status: 'completed'; assetId: string } | { status: 'failed'; errorCode: string },
+  ): Promise<boolean> {
     const result = await this.db
       .createQueryBuilder()
       .update(UploadEntity)
@@ -194,11 +215,19 @@ export class UploadsService {
     const space = await this.tenancy.space(principal, current.spaceId);
     try {
       // A store that does not enforce the policy (some S3-compatible servers) may take a late POST.
-      if (info.lastModified !== undefined && info.lastModified.getTime() > current.expiresAt.getTime() + LATE_ARRIVAL_GRACE_MS) {
-        throw badInput('The file arrived after this upload expired; create a new one.', { reason: 'expired' });
+      if (
+        info.lastModified !== undefined &&
+        info.lastModified.getTime() > current.expiresAt.getTime() + LATE_ARRIVAL_GRACE_MS
+      ) {
+        throw badInput('The file arrived after this upload expired; create a new one.', {
+          reason: 'expired',
+        });
       }
       if (info.bytes > current.bytes || info.bytes > this.limits.maxUploadBytes) {
-        throw new DomainError(ErrorCode.PayloadTooLarge, `The uploaded file has ${info.bytes} bytes, more than the ${current.bytes} declared.`);
+        throw new DomainError(
+          ErrorCode.PayloadTooLarge,
+          `The uploaded file has ${info.bytes} bytes, more than the ${current.bytes} declared.`,
+        );
       }
       const data = await this.store.readBuffer(current.storageKey, current.bytes);
       const sniffed = sniffImage(data.subarray(0, 512));
@@ -206,7 +235,12 @@ export class UploadsService {
         throw new DomainError(
           ErrorCode.UnsupportedMediaType,
           `The uploaded file is ${sniffed.format === undefined ? `not an image (${sniffed.reason})` : sniffed.mime}, not the declared ${current.contentType}.`,
-          { details: { reason: sniffed.format === undefined ? sniffed.reason : 'type-mismatch', declared: current.contentType } },
+          {
+            details: {
+              reason: sniffed.format === undefined ? sniffed.reason : 'type-mismatch',
+              declared: current.contentType,
+            },
+          },
         );
       }
       const { asset } = await this.ingest.ingest({
@@ -219,7 +253,9 @@ export class UploadsService {
         folder: current.folder,
       });
       if (!(await this.settle(current.id, { status: 'completed', assetId: asset.id }))) {
-        const answer = await this.recordedAnswer(await this.db.getRepository(UploadEntity).findOneByOrFail({ id: current.id }));
+        const answer = await this.recordedAnswer(
+          await this.db.getRepository(UploadEntity).findOneByOrFail({ id: current.id }),
+        );
         if (answer) return answer;
       }
       await this.store.delete(current.storageKey);

@@ -46,7 +46,16 @@ export class UsageMeter {
     const key = `${space.id}|${day}`;
     let tally = this.tallies.get(key);
     if (!tally) {
-      tally = { organizationId: space.organizationId, spaceId: space.id, day, requests: 0, bytesServed: 0, renders: 0, renderMs: 0, uploads: 0 };
+      tally = {
+        organizationId: space.organizationId,
+        spaceId: space.id,
+        day,
+        requests: 0,
+        bytesServed: 0,
+        renders: 0,
+        renderMs: 0,
+        uploads: 0,
+      };
       this.tallies.set(key, tally);
     }
     return tally;
@@ -164,7 +173,8 @@ export class UsageMeter {
     requireScope(principal, 'assets:read');
     const space = await this.tenancy.space(principal, spaceId);
     if (to < from) throw badInput('`to` is before `from`.', { field: 'to' });
-    if (to.getTime() - from.getTime() > 366 * 86_400_000) throw badInput('The range is at most 366 days.', { field: 'to' });
+    if (to.getTime() - from.getTime() > 366 * 86_400_000)
+      throw badInput('The range is at most 366 days.', { field: 'to' });
     await this.flush();
     return this.db
       .getRepository(UsageDayEntity)

@@ -8,7 +8,14 @@ import { DomainError, ErrorCode } from '../errors/index.js';
 import { renderVariant, type RenderLimits } from '../imaging/render.js';
 import { ObjectNotFoundError } from '../storage/errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { cropInside, extensionOf, mimeOf, printPlan, type OutputFormat, type TransformPlan } from '../transforms/index.js';
+import {
+  cropInside,
+  extensionOf,
+  mimeOf,
+  printPlan,
+  type OutputFormat,
+  type TransformPlan,
+} from '../transforms/index.js';
 import type { RenderSlots } from './render-slots.js';
 
 /** Which layer answered a variant request. */
@@ -56,13 +63,22 @@ export interface VariantsOptions {
 }
 
 /** Content address of a variant: asset, version, original bytes, canonical ops and format. */
-export function variantKey(asset: Pick<AssetEntity, 'id' | 'version' | 'sha256'>, canonical: string, format: OutputFormat): string {
-  return createHash('sha256').update(`${asset.id}\n${asset.version}\n${asset.sha256}\n${canonical}\n${format}`).digest('hex');
+export function variantKey(
+  asset: Pick<AssetEntity, 'id' | 'version' | 'sha256'>,
+  canonical: string,
+  format: OutputFormat,
+): string {
+  return createHash('sha256')
+    .update(`${asset.id}\n${asset.version}\n${asset.sha256}\n${canonical}\n${format}`)
+    .digest('hex');
 }
 
 /** Where a variant's bytes live in the object store. */
-export const variantStorageKey = (asset: Pick<AssetEntity, 'spaceId' | 'id'>, key: string, format: OutputFormat): string =>
-  `variants/${asset.spaceId}/${asset.id}/${key}.${extensionOf(format)}`;
+export const variantStorageKey = (
+  asset: Pick<AssetEntity, 'spaceId' | 'id'>,
+  key: string,
+  format: OutputFormat,
+): string => `variants/${asset.spaceId}/${asset.id}/${key}.${extensionOf(format)}`;
 
 /** Shared-cache value: 4-byte length of the JSON meta, the meta, the bytes (no base64). */
 function pack(meta: VariantMeta, data: Buffer): Buffer {
@@ -133,9 +149,13 @@ export class VariantsService {
     const { crop } = request.plan;
     if (crop && !cropInside(crop, request.asset)) {
       const token = `c_${crop.x},${crop.y},${crop.width},${crop.height}`;
-      throw new DomainError(ErrorCode.BadUserInput, `The crop ${token} is not inside the ${request.asset.width}×${request.asset.height} image.`, {
-        details: { token },
-      });
+      throw new DomainError(
+        ErrorCode.BadUserInput,
+        `The crop ${token} is not inside the ${request.asset.width}×${request.asset.height} image.`,
+        {
+          details: { token },
+        },
+      );
     }
     const canonical = printPlan(request.plan);
     const key = variantKey(request.asset, canonical, request.format);
@@ -150,11 +170,14 @@ export class VariantsService {
 
   /** The registry row of a variant, if it exists. */
   async find(asset: AssetEntity, plan: TransformPlan, format: OutputFormat): Promise<VariantEntity | null> {
-    return this.db.getRepository(VariantEntity).findOneBy({ variantKey: variantKey(asset, printPlan(plan), format) });
+    return this.db
+      .getRepository(VariantEntity)
+      .findOneBy({ variantKey: variantKey(asset, printPlan(plan), format) });
   }
 
   private remember(meta: VariantMeta, data: Buffer): void {
-    if (this.options.memoryBytes > 0 && data.length <= this.options.memoryBytes / 4) this.hot.set(meta.key, { meta, data });
+    if (this.options.memoryBytes > 0 && data.length <= this.options.memoryBytes / 4)
+      this.hot.set(meta.key, { meta, data });
   }
 
   private async fromShared(key: string): Promise<{ meta: VariantMeta; data: Buffer } | undefined> {
@@ -190,7 +213,11 @@ export class VariantsService {
     }
   }
 
-  private async lookupOrRender(key: string, canonical: string, request: VariantRequest): Promise<DeliveredVariant> {
+  private async lookupOrRender(
+    key: string,
+    canonical: string,
+    request: VariantRequest,
+  ): Promise<DeliveredVariant> {
     const shared = await this.fromShared(key);
     if (shared) {
       this.remember(shared.meta, shared.data);
@@ -207,7 +234,11 @@ export class VariantsService {
   }
 
   /** One render per key across nodes: take the lock or wait for the holder's row. */
-  private async renderOnce(key: string, canonical: string, request: VariantRequest): Promise<DeliveredVariant> {
+  private async renderOnce(
+    key: string,
+    canonical: string,
+    request: VariantRequest,
+  ): Promise<DeliveredVariant> {
     const lockTtl = this.options.renderLimits.timeoutSeconds * 1000 + 15_000;
     const deadline = Date.now() + lockTtl + 5000;
     const poll = this.options.pollMs ?? 50;
@@ -239,7 +270,11 @@ export class VariantsService {
         return { meta, data: stored.data, layer: 'registry' };
       }
       if (Date.now() > deadline) {
-        throw new DomainError(ErrorCode.ServiceUnavailable, 'The image is still being rendered; retry shortly.', { retryAfterSeconds: 2 });
+        throw new DomainError(
+          ErrorCode.ServiceUnavailable,
+          'The image is still being rendered; retry shortly.',
+          { retryAfterSeconds: 2 },
+        );
       }
     }
   }
@@ -251,7 +286,8 @@ export class VariantsService {
       const original = await this.store.readBuffer(asset.storageKey);
       return renderVariant(original, request.plan, {
         format,
-        focalPoint: asset.focalX === null || asset.focalY === null ? null : { x: asset.focalX, y: asset.focalY },
+        focalPoint:
+          asset.focalX === null || asset.focalY === null ? null : { x: asset.focalX, y: asset.focalY },
         limits: this.options.renderLimits,
         avifEffort: this.options.avifEffort,
       });
@@ -272,25 +308,25 @@ export class VariantsService {
         .insert()
         .into(VariantEntity)
         .values({
-        id: uuidv7(),
-        assetId: asset.id,
-        spaceId: asset.spaceId,
-        assetVersion: asset.version,
-        canonical,
-        format,
-        variantKey: key,
-        presetId: request.presetId ?? null,
-        storageKey,
-        bytes: rendered.bytes,
-        sha256,
-        width: rendered.width,
-        height: rendered.height,
-        processingMs,
-        accessCount: 0,
-        lastAccessedAt: null,
-      })
-      .orIgnore()
-      .execute();
+          id: uuidv7(),
+          assetId: asset.id,
+          spaceId: asset.spaceId,
+          assetVersion: asset.version,
+          canonical,
+          format,
+          variantKey: key,
+          presetId: request.presetId ?? null,
+          storageKey,
+          bytes: rendered.bytes,
+          sha256,
+          width: rendered.width,
+          height: rendered.height,
+          processingMs,
+          accessCount: 0,
+          lastAccessedAt: null,
+        })
+        .orIgnore()
+        .execute();
     } catch (error) {
       // The asset went away while rendering (its row is gone): leave no object without a row.
       await this.store.delete(storageKey).catch(() => undefined);
@@ -299,7 +335,15 @@ export class VariantsService {
       }
       throw error;
     }
-    const meta: VariantMeta = { key, sha256, bytes: rendered.bytes, width: rendered.width, height: rendered.height, format, contentType: mimeOf(format) };
+    const meta: VariantMeta = {
+      key,
+      sha256,
+      bytes: rendered.bytes,
+      width: rendered.width,
+      height: rendered.height,
+      format,
+      contentType: mimeOf(format),
+    };
     this.remember(meta, rendered.data);
     await this.toShared(meta, rendered.data);
     return { meta, data: rendered.data, layer: 'render', renderMs: processingMs };
@@ -319,7 +363,11 @@ export class VariantQueries {
    * The first `first` variants (after `after`, by creation) of the current version of each asset,
    * in one query whatever the number of assets.
    */
-  async forAssets(assets: readonly Pick<AssetEntity, 'id' | 'version'>[], first: number, after?: { createdAt: Date; id: string }): Promise<Map<string, VariantEntity[]>> {
+  async forAssets(
+    assets: readonly Pick<AssetEntity, 'id' | 'version'>[],
+    first: number,
+    after?: { createdAt: Date; id: string },
+  ): Promise<Map<string, VariantEntity[]>> {
     const result = new Map<string, VariantEntity[]>(assets.map((a) => [a.id, []]));
     if (assets.length === 0) return result;
     const params: unknown[] = [assets.map((a) => a.id), assets.map((a) => a.version), first];

@@ -41,9 +41,20 @@ function embeddedIPv4(v6: ipaddr.IPv6): ipaddr.IPv4 | undefined {
   const parts = v6.parts;
   if (range === 'ipv4Mapped') return v6.toIPv4Address();
   if (range === 'rfc6052' || range === 'rfc6145') {
-    return ipaddr.fromByteArray([parts[6]! >> 8, parts[6]! & 0xff, parts[7]! >> 8, parts[7]! & 0xff]) as ipaddr.IPv4;
+    return ipaddr.fromByteArray([
+      parts[6]! >> 8,
+      parts[6]! & 0xff,
+      parts[7]! >> 8,
+      parts[7]! & 0xff,
+    ]) as ipaddr.IPv4;
   }
-  if (range === '6to4') return ipaddr.fromByteArray([parts[1]! >> 8, parts[1]! & 0xff, parts[2]! >> 8, parts[2]! & 0xff]) as ipaddr.IPv4;
+  if (range === '6to4')
+    return ipaddr.fromByteArray([
+      parts[1]! >> 8,
+      parts[1]! & 0xff,
+      parts[2]! >> 8,
+      parts[2]! & 0xff,
+    ]) as ipaddr.IPv4;
   if (range === 'teredo') {
     const a = parts[6]! ^ 0xffff;
     const b = parts[7]! ^ 0xffff;

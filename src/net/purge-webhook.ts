@@ -9,7 +9,10 @@ export interface PurgeNotice {
 }
 
 export class PurgeWebhookError extends Error {
-  constructor(readonly status: number | undefined, message: string) {
+  constructor(
+    readonly status: number | undefined,
+    message: string,
+  ) {
     super(message);
     this.name = 'PurgeWebhookError';
   }
@@ -29,15 +32,26 @@ export class WebhookPurgeHook {
   /** @throws PurgeWebhookError when the webhook does not answer 2xx in time. */
   async purge(notice: PurgeNotice): Promise<void> {
     const body = JSON.stringify(notice);
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'Tessera-Purge/1.0' };
-    if (this.secret) headers['x-tessera-signature'] = `sha256=${createHmac('sha256', this.secret).update(body).digest('hex')}`;
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': 'Tessera-Purge/1.0',
+    };
+    if (this.secret)
+      headers['x-tessera-signature'] =
+        `sha256=${createHmac('sha256', this.secret).update(body).digest('hex')}`;
     let response: Response;
     try {
-      response = await fetch(this.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+      response = await fetch(this.url, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
     } catch (error) {
       throw new PurgeWebhookError(undefined, `purge webhook unreachable: ${(error as Error).message}`);
     }
     await response.arrayBuffer().catch(() => undefined);
-    if (!response.ok) throw new PurgeWebhookError(response.status, `purge webhook answered ${response.status}`);
+    if (!response.ok)
+      throw new PurgeWebhookError(response.status, `purge webhook answered ${response.status}`);
   }
 }

@@ -46,7 +46,10 @@ export interface FetchedBody {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** Resolves a host to every address, refusing the lot if any one is not allowed (DNS rebinding). */
-async function checkedAddress(host: string, guard: AddressGuard): Promise<{ address: string; family: 4 | 6 }> {
+async function checkedAddress(
+  host: string,
+  guard: AddressGuard,
+): Promise<{ address: string; family: 4 | 6 }> {
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
   let addresses: { address: string; family: number }[];
   if (isIP(bare) !== 0) {
@@ -58,15 +61,20 @@ async function checkedAddress(host: string, guard: AddressGuard): Promise<{ addr
       throw new SafeFetchError('dns', `The host ${bare} could not be resolved.`, { host: bare });
     }
   }
-  if (addresses.length === 0) throw new SafeFetchError('dns', `The host ${bare} has no address.`, { host: bare });
+  if (addresses.length === 0)
+    throw new SafeFetchError('dns', `The host ${bare} has no address.`, { host: bare });
   for (const { address } of addresses) {
     const refusal = guard.refusal(address);
     if (refusal !== undefined) {
-      throw new SafeFetchError('blocked-address', `Refusing to fetch from ${bare}: ${address} is a ${refusal} address.`, {
-        host: bare,
-        address,
-        range: refusal,
-      });
+      throw new SafeFetchError(
+        'blocked-address',
+        `Refusing to fetch from ${bare}: ${address} is a ${refusal} address.`,
+        {
+          host: bare,
+          address,
+          range: refusal,
+        },
+      );
     }
   }
   const first = addresses[0]!;
@@ -91,17 +99,25 @@ export async function safeFetch(url: string, options: SafeFetchOptions): Promise
   }
   for (let hop = 0; ; hop += 1) {
     if (current.protocol !== 'http:' && current.protocol !== 'https:') {
-      throw new SafeFetchError('invalid-url', `Only http and https URLs can be imported (got ${current.protocol}).`);
+      throw new SafeFetchError(
+        'invalid-url',
+        `Only http and https URLs can be imported (got ${current.protocol}).`,
+      );
     }
     if (current.username !== '' || current.password !== '') {
       throw new SafeFetchError('invalid-url', 'URLs with credentials cannot be imported.');
     }
     const pinned = await checkedAddress(current.hostname, options.guard);
     const pinnedLookup: LookupFunction = (_hostname, lookupOptions, callback) => {
-      if ((lookupOptions as { all?: boolean }).all) callback(null, [{ address: pinned.address, family: pinned.family }]);
+      if ((lookupOptions as { all?: boolean }).all)
+        callback(null, [{ address: pinned.address, family: pinned.family }]);
       else callback(null, pinned.address, pinned.family);
     };
-    const agent = new Agent({ connect: { lookup: pinnedLookup, timeout: options.timeoutMs }, connections: 1, pipelining: 0 });
+    const agent = new Agent({
+      connect: { lookup: pinnedLookup, timeout: options.timeoutMs },
+      connections: 1,
+      pipelining: 0,
+    });
     let response: Dispatcher.ResponseData;
     try {
       response = await request(current, {
@@ -114,32 +130,48 @@ export async function safeFetch(url: string, options: SafeFetchOptions): Promise
       });
     } catch (error) {
       await agent.close().catch(() => undefined);
-      if (signal.aborted) throw new SafeFetchError('timeout', `The fetch took longer than ${options.timeoutMs} ms.`);
+      if (signal.aborted)
+        throw new SafeFetchError('timeout', `The fetch took longer than ${options.timeoutMs} ms.`);
       throw new SafeFetchError('network', `The URL could not be fetched: ${(error as Error).message}.`);
     }
     try {
       if (REDIRECTS.has(response.statusCode)) {
         await response.body.dump();
         const location = response.headers.location;
-        if (typeof location !== 'string') throw new SafeFetchError('http-status', `Redirect ${response.statusCode} without a location.`);
-        if (hop >= maxRedirects) throw new SafeFetchError('too-many-redirects', `More than ${maxRedirects} redirects.`);
+        if (typeof location !== 'string')
+          throw new SafeFetchError('http-status', `Redirect ${response.statusCode} without a location.`);
+        if (hop >= maxRedirects)
+          throw new SafeFetchError('too-many-redirects', `More than ${maxRedirects} redirects.`);
         current = new URL(location, current);
         continue;
       }
       if (response.statusCode !== 200) {
         await response.body.dump();
-        throw new SafeFetchError('http-status', `The URL answered ${response.statusCode}.`, { status: response.statusCode });
+        throw new SafeFetchError('http-status', `The URL answered ${response.statusCode}.`, {
+          status: response.statusCode,
+        });
       }
       const rawType = response.headers['content-type'];
-      const contentType = typeof rawType === 'string' ? rawType.split(';')[0]!.trim().toLowerCase() : undefined;
-      if (contentType !== undefined && options.acceptContentTypes && !options.acceptContentTypes.some((t) => contentType.startsWith(t))) {
+      const contentType =
+        typeof rawType === 'string' ? rawType.split(';')[0]!.trim().toLowerCase() : undefined;
+      if (
+        contentType !== undefined &&
+        options.acceptContentTypes &&
+        !options.acceptContentTypes.some((t) => contentType.startsWith(t))
+      ) {
         await response.body.dump();
-        throw new SafeFetchError('content-type', `The URL serves ${contentType}, not an image.`, { contentType });
+        throw new SafeFetchError('content-type', `The URL serves ${contentType}, not an image.`, {
+          contentType,
+        });
       }
       const declared = Number(response.headers['content-length']);
       if (Number.isFinite(declared) && declared > options.maxBytes) {
         response.body.destroy();
-        throw new SafeFetchError('too-large', `The file is ${declared} bytes, more than the ${options.maxBytes} allowed.`, { maxBytes: options.maxBytes });
+        throw new SafeFetchError(
+          'too-large',
+          `The file is ${declared} bytes, more than the ${options.maxBytes} allowed.`,
+          { maxBytes: options.maxBytes },
+        );
       }
       const chunks: Buffer[] = [];
       let total = 0;
@@ -149,13 +181,18 @@ export async function safeFetch(url: string, options: SafeFetchOptions): Promise
           total += buffer.length;
           if (total > options.maxBytes) {
             response.body.destroy();
-            throw new SafeFetchError('too-large', `The file is larger than the ${options.maxBytes} bytes allowed.`, { maxBytes: options.maxBytes });
+            throw new SafeFetchError(
+              'too-large',
+              `The file is larger than the ${options.maxBytes} bytes allowed.`,
+              { maxBytes: options.maxBytes },
+            );
           }
           chunks.push(buffer);
         }
       } catch (error) {
         if (error instanceof SafeFetchError) throw error;
-        if (signal.aborted) throw new SafeFetchError('timeout', `The fetch took longer than ${options.timeoutMs} ms.`);
+        if (signal.aborted)
+          throw new SafeFetchError('timeout', `The fetch took longer than ${options.timeoutMs} ms.`);
         throw new SafeFetchError('network', 'The download was interrupted.');
       }
       return { body: Buffer.concat(chunks, total), contentType, finalUrl: current.toString() };

@@ -30,7 +30,13 @@ export function publicImageUrl(baseUrl: string, address: ImageAddress, file: str
  * A signed, expiring image URL: `?exp={unix seconds}&kid={key id}&sig={base64url HMAC}` where the
  * signature covers `GET`, the path and `exp`.
  */
-export function signedImageUrl(baseUrl: string, address: ImageAddress, file: string, signer: UrlSigner, exp: number): string {
+export function signedImageUrl(
+  baseUrl: string,
+  address: ImageAddress,
+  file: string,
+  signer: UrlSigner,
+  exp: number,
+): string {
   const path = imagePath(address, 'priv', file);
   return `${baseUrl}${path}?exp=${exp}&kid=${signer.kid}&sig=${signPath(signer.secret, path, exp)}`;
 }

@@ -68,12 +68,7 @@ export class SigningKeyService {
         verifyUntil: null,
       });
       // The partial unique index allows one active key: a concurrent creator wins, we read its key.
-      await repo
-        .createQueryBuilder()
-        .insert()
-        .values(fresh)
-        .orIgnore()
-        .execute();
+      await repo.createQueryBuilder().insert().values(fresh).orIgnore().execute();
       key = await repo.findOneByOrFail({ organizationId, status: 'active' });
     }
     return key;
@@ -96,7 +91,8 @@ export class SigningKeyService {
   /** Makes a new active key; the old one verifies for the grace period. Admin, organization-wide. */
   async rotate(principal: Principal): Promise<SigningKeyEntity> {
     requireScope(principal, 'admin');
-    if (principal.tenantId !== null) throw forbidden('Only an organization-wide key can rotate signing keys.');
+    if (principal.tenantId !== null)
+      throw forbidden('Only an organization-wide key can rotate signing keys.');
     const now = new Date();
     const created = await this.db.transaction(async (manager) => {
       await manager
@@ -112,7 +108,11 @@ export class SigningKeyService {
       await manager.update(
         SigningKeyEntity,
         { organizationId: principal.organizationId, status: 'active' },
-        { status: 'retiring', retiredAt: now, verifyUntil: new Date(now.getTime() + this.graceSeconds * 1000) },
+        {
+          status: 'retiring',
+          retiredAt: now,
+          verifyUntil: new Date(now.getTime() + this.graceSeconds * 1000),
+        },
       );
       const key = manager.create(SigningKeyEntity, {
         id: uuidv7(),
@@ -136,6 +136,9 @@ export class SigningKeyService {
     requireScope(principal, 'admin');
     return this.db
       .getRepository(SigningKeyEntity)
-      .find({ where: { organizationId: principal.organizationId }, order: { createdAt: 'DESC', id: 'DESC' } });
+      .find({
+        where: { organizationId: principal.organizationId },
+        order: { createdAt: 'DESC', id: 'DESC' },
+      });
   }
 }

@@ -22,14 +22,18 @@ const conflict = (message: string): DomainError => new DomainError(ErrorCode.Con
 
 function checkSlug(slug: string): string {
   if (!SLUG.test(slug)) {
-    throw badInput(`slug must be 1 to 63 lowercase letters, digits or hyphens, starting with a letter or digit (got "${slug}").`, { field: 'slug' });
+    throw badInput(
+      `slug must be 1 to 63 lowercase letters, digits or hyphens, starting with a letter or digit (got "${slug}").`,
+      { field: 'slug' },
+    );
   }
   return slug;
 }
 
 function checkName(name: string): string {
   const trimmed = name.trim();
-  if (trimmed.length < 1 || trimmed.length > 200) throw badInput('name must be 1 to 200 characters.', { field: 'name' });
+  if (trimmed.length < 1 || trimmed.length > 200)
+    throw badInput('name must be 1 to 200 characters.', { field: 'name' });
   return trimmed;
 }
 
@@ -142,7 +146,8 @@ export class TenancyService {
   /** @throws FORBIDDEN for principals bound below the organization. */
   async updateOrganization(principal: Principal, input: { name?: string }): Promise<OrganizationEntity> {
     requireScope(principal, 'admin');
-    if (principal.tenantId !== null) throw forbidden('Only an organization-wide key can change the organization.');
+    if (principal.tenantId !== null)
+      throw forbidden('Only an organization-wide key can change the organization.');
     const org = await this.organization(principal);
     if (input.name !== undefined) org.name = checkName(input.name);
     return this.db.getRepository(OrganizationEntity).save(org);
@@ -151,7 +156,8 @@ export class TenancyService {
   // ---- tenants
 
   async tenants(principal: Principal): Promise<TenantEntity[]> {
-    const where = principal.tenantId === null ? { organizationId: principal.organizationId } : { id: principal.tenantId };
+    const where =
+      principal.tenantId === null ? { organizationId: principal.organizationId } : { id: principal.tenantId };
     return this.db.getRepository(TenantEntity).find({ where, order: { createdAt: 'ASC', id: 'ASC' } });
   }
 
@@ -185,7 +191,11 @@ export class TenancyService {
     return tenant;
   }
 
-  async updateTenant(principal: Principal, id: string, input: { name?: string; slug?: string }): Promise<TenantEntity> {
+  async updateTenant(
+    principal: Principal,
+    id: string,
+    input: { name?: string; slug?: string },
+  ): Promise<TenantEntity> {
     requireScope(principal, 'admin');
     const tenant = await this.tenant(principal, id);
     if (!canManage(principal, tenantOwnership(tenant))) throw notFound('Tenant');
@@ -245,7 +255,10 @@ export class TenancyService {
       .getOne();
   }
 
-  async createSpace(principal: Principal, input: SpaceInput & { tenantId: string; name: string }): Promise<SpaceEntity> {
+  async createSpace(
+    principal: Principal,
+    input: SpaceInput & { tenantId: string; name: string },
+  ): Promise<SpaceEntity> {
     requireScope(principal, 'admin');
     const tenant = await this.tenant(principal, input.tenantId);
     if (principal.spaceId !== null || !canManage(principal, tenantOwnership(tenant))) {
@@ -269,7 +282,8 @@ export class TenancyService {
         for (const listener of this.spaceCreated) await listener(space, manager);
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw conflict(`A space with slug "${space.slug}" already exists in this tenant.`);
+      if (isUniqueViolation(error))
+        throw conflict(`A space with slug "${space.slug}" already exists in this tenant.`);
       throw error;
     }
     return space;
@@ -286,7 +300,8 @@ export class TenancyService {
     try {
       return await this.db.getRepository(SpaceEntity).save(space);
     } catch (error) {
-      if (isUniqueViolation(error)) throw conflict(`A space with slug "${space.slug}" already exists in this tenant.`);
+      if (isUniqueViolation(error))
+        throw conflict(`A space with slug "${space.slug}" already exists in this tenant.`);
       throw error;
     }
   }

@@ -22,7 +22,11 @@ export function formatFromExtension(ext: string): OutputFormat | undefined {
 }
 
 /** What an original is served as when no format is asked for: its own format where it is an output format. */
-export function naturalFormat(source: { format: string; hasAlpha: boolean; animated: boolean }): OutputFormat {
+export function naturalFormat(source: {
+  format: string;
+  hasAlpha: boolean;
+  animated: boolean;
+}): OutputFormat {
   switch (source.format) {
     case 'jpeg':
       return 'jpg';
@@ -67,7 +71,10 @@ export function acceptsExplicitly(accept: string | undefined, mime: string): boo
  * alpha, GIF for animations. Browsers list `image/avif` and `image/webp` explicitly when they
  * decode them; `*\/*` alone promises neither.
  */
-export function negotiateFormat(accept: string | undefined, source: { hasAlpha: boolean; animated: boolean }): OutputFormat {
+export function negotiateFormat(
+  accept: string | undefined,
+  source: { hasAlpha: boolean; animated: boolean },
+): OutputFormat {
   if (source.animated) return acceptsExplicitly(accept, 'image/webp') ? 'webp' : 'gif';
   if (acceptsExplicitly(accept, 'image/avif')) return 'avif';
   if (acceptsExplicitly(accept, 'image/webp')) return 'webp';

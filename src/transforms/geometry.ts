@@ -14,7 +14,9 @@ export function cropInside(crop: Crop, source: Size): boolean {
 /** Size before the resize: the source, cropped, then turned by the rotation. */
 export function preResizeSize(plan: TransformPlan, source: Size): Size {
   const cropped = plan.crop ? { width: plan.crop.width, height: plan.crop.height } : source;
-  return plan.rotate === 90 || plan.rotate === 270 ? { width: cropped.height, height: cropped.width } : cropped;
+  return plan.rotate === 90 || plan.rotate === 270
+    ? { width: cropped.height, height: cropped.width }
+    : cropped;
 }
 
 const scaled = (n: number, factor: number): number => Math.max(1, Math.round(n * factor));
@@ -37,7 +39,9 @@ export function predictSize(given: TransformPlan, source: Size): Size {
     const fit = plan.fit ?? 'cover';
     if (fit === 'cover' || fit === 'contain' || fit === 'fill' || fit === 'pad') return { width, height };
     const factor =
-      fit === 'inside' ? Math.min(width / base.width, height / base.height) : Math.max(width / base.width, height / base.height);
+      fit === 'inside'
+        ? Math.min(width / base.width, height / base.height)
+        : Math.max(width / base.width, height / base.height);
     if (factor >= 1) return base;
     return { width: scaled(base.width, factor), height: scaled(base.height, factor) };
   }

@@ -41,7 +41,11 @@ export function parseOps(ops: string, given: Partial<GrammarLimits> = {}): Parse
   if (ops.length > MAX_OPS_LENGTH) throw tooLong(ops, limits);
   if (ops.startsWith('preset_')) {
     const slug = ops.slice('preset_'.length);
-    if (!PRESET_SLUG.test(slug)) throw refuse(`"${ops}": "${slug}" is not a preset name, and a preset cannot be combined with other operations.`, ops);
+    if (!PRESET_SLUG.test(slug))
+      throw refuse(
+        `"${ops}": "${slug}" is not a preset name, and a preset cannot be combined with other operations.`,
+        ops,
+      );
     return { kind: 'preset', slug };
   }
   const tokens = splitTokens(ops);
@@ -68,7 +72,10 @@ export function parseOps(ops: string, given: Partial<GrammarLimits> = {}): Parse
 }
 
 const tooMany = (token: string, limits: GrammarLimits): DomainError =>
-  refuse(`A transform has at most ${limits.maxOperations} operations: "${token}" is operation ${limits.maxOperations + 1}.`, token);
+  refuse(
+    `A transform has at most ${limits.maxOperations} operations: "${token}" is operation ${limits.maxOperations + 1}.`,
+    token,
+  );
 
 /**
  * An ops string over `MAX_OPS_LENGTH` characters, refused from its first `MAX_OPS_LENGTH`
@@ -81,7 +88,10 @@ function tooLong(ops: string, limits: GrammarLimits): DomainError {
   const start = MAX_OPS_LENGTH - head.at(-1)!.length;
   const end = ops.indexOf('-', MAX_OPS_LENGTH);
   const token = ops.slice(start, end === -1 ? undefined : end).slice(0, 40);
-  return refuse(`The transform is longer than ${MAX_OPS_LENGTH} characters ("${token}" runs past it).`, token);
+  return refuse(
+    `The transform is longer than ${MAX_OPS_LENGTH} characters ("${token}" runs past it).`,
+    token,
+  );
 }
 
 /**
@@ -98,8 +108,10 @@ function splitTokens(ops: string): string[] {
       break;
     }
     const previous = tokens.at(-1);
-    if (previous !== undefined && previous.endsWith('_') && /^[0-9.]/.test(part)) tokens[tokens.length - 1] = `${previous}-${part}`;
-    else if (part === '') throw refuse(`Empty operation in "${ops}" (two hyphens in a row, or a hyphen at an end).`, ops);
+    if (previous !== undefined && previous.endsWith('_') && /^[0-9.]/.test(part))
+      tokens[tokens.length - 1] = `${previous}-${part}`;
+    else if (part === '')
+      throw refuse(`Empty operation in "${ops}" (two hyphens in a row, or a hyphen at an end).`, ops);
     else tokens.push(part);
   }
   return tokens;
@@ -110,7 +122,10 @@ function checkFolded(plan: TransformPlan, limits: GrammarLimits, token: string):
   if (plan.dpr === undefined) return;
   for (const side of [plan.width, plan.height]) {
     if (side !== undefined && Math.round(side * plan.dpr) > limits.maxOutputDimension) {
-      throw refuse(`dpr ${plan.dpr} makes the output larger than ${limits.maxOutputDimension} px.`, token || `dpr_${plan.dpr}`);
+      throw refuse(
+        `dpr ${plan.dpr} makes the output larger than ${limits.maxOutputDimension} px.`,
+        token || `dpr_${plan.dpr}`,
+      );
     }
   }
 }
@@ -131,7 +146,10 @@ export function canonicalPlan(plan: TransformPlan): TransformPlan {
   else out.fit ??= 'cover';
   const fit = out.fit;
   const gravityMatters =
-    fit === 'cover' || ((fit === 'contain' || fit === 'pad') && out.gravity !== undefined && (COMPASS as readonly string[]).includes(out.gravity));
+    fit === 'cover' ||
+    ((fit === 'contain' || fit === 'pad') &&
+      out.gravity !== undefined &&
+      (COMPASS as readonly string[]).includes(out.gravity));
   if (!gravityMatters) delete out.gravity;
   // in table order, without defaults and absent values
   const canonical: MutablePlan = {};
@@ -160,18 +178,26 @@ export function printPlan(plan: TransformPlan): string {
  * grammar checks it.
  * @throws DomainError BAD_USER_INPUT naming the field.
  */
-export function planFromInput(input: TransformInputShape | TransformPlan | Readonly<Record<string, unknown>>, given: Partial<GrammarLimits> = {}): TransformPlan {
+export function planFromInput(
+  input: TransformInputShape | TransformPlan | Readonly<Record<string, unknown>>,
+  given: Partial<GrammarLimits> = {},
+): TransformPlan {
   const limits = limitsOf(given);
   const plan: MutablePlan = {};
   for (const [field, value] of Object.entries(input)) {
     if (value === undefined || value === null) continue;
     const op = BY_FIELD.get(field as keyof TransformPlan);
-    if (!op) throw new DomainError(ErrorCode.BadUserInput, `Unknown transform field "${field}".`, { details: { field } });
+    if (!op)
+      throw new DomainError(ErrorCode.BadUserInput, `Unknown transform field "${field}".`, {
+        details: { field },
+      });
     try {
       (plan as Record<string, unknown>)[op.field] = op.check(value, limits);
     } catch (error) {
       if (error instanceof OperationError) {
-        throw new DomainError(ErrorCode.BadUserInput, `${error.message} (transform.${field}).`, { details: { field } });
+        throw new DomainError(ErrorCode.BadUserInput, `${error.message} (transform.${field}).`, {
+          details: { field },
+        });
       }
       throw error;
     }
@@ -186,7 +212,11 @@ export function planFromInput(input: TransformInputShape | TransformPlan | Reado
  */
 export type TransformInputShape = {
   readonly [K in keyof TransformPlan]?:
-    | (K extends 'quality' ? number : K extends 'watermark' ? { readonly text: string; readonly position?: Corner | null } : TransformPlan[K])
+    | (K extends 'quality'
+        ? number
+        : K extends 'watermark'
+          ? { readonly text: string; readonly position?: Corner | null }
+          : TransformPlan[K])
     | null;
 };
 
@@ -209,4 +239,5 @@ export function mergePlans(base: TransformPlan, override: TransformPlan): Transf
 }
 
 /** Number of operations in a plan (for a policy's cap on operations per request). */
-export const operationCount = (plan: TransformPlan): number => Object.values(plan).filter((v) => v !== undefined).length;
+export const operationCount = (plan: TransformPlan): number =>
+  Object.values(plan).filter((v) => v !== undefined).length;

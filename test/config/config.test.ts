@@ -15,7 +15,11 @@ describe('configuration', () => {
   });
 
   it('swaps in real components per variable', () => {
-    const config = loadConfig({ DATABASE_URL: 'postgres://db/tessera', REDIS_URL: 'redis://cache:6379', S3_BUCKET: 'media' });
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://db/tessera',
+      REDIS_URL: 'redis://cache:6379',
+      S3_BUCKET: 'media',
+    });
     expect(config.embedded).toEqual({ registry: false, cache: false, storage: false });
   });
 
@@ -35,7 +39,9 @@ describe('configuration', () => {
 
   it('documents every variable', () => {
     const rows = describeConfig();
-    expect(rows.map((r) => r.env)).toEqual(expect.arrayContaining(['PORT', 'DATA_DIR', 'DATABASE_URL', 'REDIS_URL', 'S3_BUCKET']));
+    expect(rows.map((r) => r.env)).toEqual(
+      expect.arrayContaining(['PORT', 'DATA_DIR', 'DATABASE_URL', 'REDIS_URL', 'S3_BUCKET']),
+    );
     for (const row of rows) expect(row.doc.length).toBeGreaterThan(5);
   });
 

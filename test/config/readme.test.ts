@@ -8,7 +8,8 @@ describe('README', () => {
   it('carries the generated tables as the code defines them (run `npm run docs` after changing them)', () => {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
     let expected = readme;
-    for (const [name, table] of Object.entries(generatedTables())) expected = replaceGenerated(expected, name, table);
+    for (const [name, table] of Object.entries(generatedTables()))
+      expected = replaceGenerated(expected, name, table);
     expect(readme).toBe(expected);
   });
 

@@ -23,7 +23,12 @@ describeWith(['chromium'], 'GraphQL playground in Chromium', () => {
     const page = await context.newPage();
     const foreign: string[] = [];
     page.on('request', (request) => {
-      if (!request.url().startsWith(t.baseUrl) && !request.url().startsWith('data:') && !request.url().startsWith('blob:')) foreign.push(request.url());
+      if (
+        !request.url().startsWith(t.baseUrl) &&
+        !request.url().startsWith('data:') &&
+        !request.url().startsWith('blob:')
+      )
+        foreign.push(request.url());
     });
     await page.goto(`${t.baseUrl}/graphql`, { waitUntil: 'load' });
     await page.locator('.graphiql-execute-button').waitFor({ timeout: 30_000 });
@@ -41,7 +46,11 @@ describeWith(['chromium'], 'GraphQL playground in Chromium', () => {
   it('serves the page without the key to clients behind a proxy', async () => {
     const local = await (await fetch(`${t.baseUrl}/graphql`, { headers: { accept: 'text/html' } })).text();
     expect(local).toContain(t.boot.apiKey);
-    const proxied = await (await fetch(`${t.baseUrl}/graphql`, { headers: { accept: 'text/html', 'x-forwarded-for': '203.0.113.9' } })).text();
+    const proxied = await (
+      await fetch(`${t.baseUrl}/graphql`, {
+        headers: { accept: 'text/html', 'x-forwarded-for': '203.0.113.9' },
+      })
+    ).text();
     expect(proxied).toContain('<html');
     expect(proxied).not.toContain(t.boot.apiKey);
     expect(proxied).not.toMatch(/(src|href)=["']https?:\/\//i);

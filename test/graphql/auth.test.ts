@@ -14,7 +14,9 @@ describe('authentication and scopes', () => {
   afterAll(async () => t?.close());
 
   const createKey = async (input: Record<string, unknown>) => {
-    const res = await t.gql<{ createApiKey: { token: string; apiKey: { id: string; keyId: string; scopes: string[] } } }>(
+    const res = await t.gql<{
+      createApiKey: { token: string; apiKey: { id: string; keyId: string; scopes: string[] } };
+    }>(
       `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { token apiKey { id keyId scopes active } } }`,
       { input },
     );
@@ -23,7 +25,9 @@ describe('authentication and scopes', () => {
   };
 
   it('answers the bootstrap key with its principal', async () => {
-    const res = await t.gql<{ viewer: { kind: string; scopes: string[]; organization: { id: string } } }>(VIEWER);
+    const res = await t.gql<{ viewer: { kind: string; scopes: string[]; organization: { id: string } } }>(
+      VIEWER,
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data?.viewer.kind).toBe('API_KEY');
     expect(res.data?.viewer.scopes).toEqual(['ADMIN', 'ASSETS_READ', 'ASSETS_WRITE', 'PRESETS_WRITE']);
@@ -35,13 +39,17 @@ describe('authentication and scopes', () => {
     expect(codes(await t.gql(VIEWER, {}, 'nonsense'))).toEqual(['UNAUTHENTICATED']);
     const [, keyId] = t.boot.apiKey.split('_');
     expect(codes(await t.gql(VIEWER, {}, `tsk_${keyId}_${'0'.repeat(64)}`))).toEqual(['UNAUTHENTICATED']);
-    expect(codes(await t.gql(VIEWER, {}, `tsk_zzzzzzzzzzzzzzzz_${'0'.repeat(64)}`))).toEqual(['UNAUTHENTICATED']);
+    expect(codes(await t.gql(VIEWER, {}, `tsk_zzzzzzzzzzzzzzzz_${'0'.repeat(64)}`))).toEqual([
+      'UNAUTHENTICATED',
+    ]);
     const raw = await fetch(`${t.baseUrl}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Basic dXNlcjpwYXNz' },
       body: JSON.stringify({ query: VIEWER }),
     });
-    expect(((await raw.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
+    expect(
+      ((await raw.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code,
+    ).toBe('UNAUTHENTICATED');
   });
 
   it('shows a new key once and stores only its hash', async () => {
@@ -56,7 +64,9 @@ describe('authentication and scopes', () => {
     expect(rows[0]!.secret_hash.toString('hex')).not.toContain(secret);
     const dump = JSON.stringify(await t.tessera.registry.dataSource.query(`SELECT * FROM api_keys`));
     expect(dump).not.toContain(secret);
-    const listed = await t.gql<{ apiKeys: { edges: { node: Record<string, unknown> }[] } }>(`{ apiKeys(first: 50) { edges { node { id keyId name } } } }`);
+    const listed = await t.gql<{ apiKeys: { edges: { node: Record<string, unknown> }[] } }>(
+      `{ apiKeys(first: 50) { edges { node { id keyId name } } } }`,
+    );
     expect(JSON.stringify(listed)).not.toContain(secret);
     const viewer = await t.gql<{ viewer: { scopes: string[] } }>(VIEWER, {}, created.token);
     expect(viewer.data?.viewer.scopes).toEqual(['ASSETS_READ']);
@@ -66,13 +76,21 @@ describe('authentication and scopes', () => {
     const reader = await createKey({ name: 'reader', scopes: ['ASSETS_READ'] });
     const res = await t.gql(`mutation { rotateSigningKey { kid } }`, {}, reader.token);
     expect(codes(res)).toEqual(['FORBIDDEN']);
-    const grant = await t.gql(`mutation { createApiKey(input: { name: "x", scopes: [ADMIN] }) { token } }`, {}, reader.token);
+    const grant = await t.gql(
+      `mutation { createApiKey(input: { name: "x", scopes: [ADMIN] }) { token } }`,
+      {},
+      reader.token,
+    );
     expect(codes(grant)).toEqual(['FORBIDDEN']);
   });
 
   it('lets an admin grant only scopes it holds and binds no wider than itself', async () => {
     const spaceAdmin = await createKey({ name: 'space admin', scopes: ['ADMIN'], spaceId: t.boot.spaceId });
-    const wider = await t.gql(`mutation { createApiKey(input: { name: "org-wide", scopes: [ASSETS_READ] }) { token } }`, {}, spaceAdmin.token);
+    const wider = await t.gql(
+      `mutation { createApiKey(input: { name: "org-wide", scopes: [ASSETS_READ] }) { token } }`,
+      {},
+      spaceAdmin.token,
+    );
     expect(codes(wider)).toEqual(['FORBIDDEN']);
     const narrow = await t.gql<{ createApiKey: { token: string } }>(
       `mutation($s: ID!) { createApiKey(input: { name: "same space", scopes: [ASSETS_READ], spaceId: $s }) { token } }`,
@@ -80,7 +98,11 @@ describe('authentication and scopes', () => {
       spaceAdmin.token,
     );
     expect(narrow.errors).toBeUndefined();
-    const viewer = await t.gql<{ viewer: { space: { id: string } | null } }>(VIEWER, {}, narrow.data!.createApiKey.token);
+    const viewer = await t.gql<{ viewer: { space: { id: string } | null } }>(
+      VIEWER,
+      {},
+      narrow.data!.createApiKey.token,
+    );
     expect(viewer.data?.viewer.space?.id).toBe(t.boot.spaceId);
   });
 
@@ -91,15 +113,23 @@ describe('authentication and scopes', () => {
     expect(revoke.data).toEqual({ revokeApiKey: true });
     expect(codes(await t.gql(VIEWER, {}, key.token))).toEqual(['UNAUTHENTICATED']);
     // idempotent
-    expect((await t.gql(`mutation($id: ID!) { revokeApiKey(id: $id) }`, { id: key.apiKey.id })).data).toEqual({ revokeApiKey: true });
+    expect((await t.gql(`mutation($id: ID!) { revokeApiKey(id: $id) }`, { id: key.apiKey.id })).data).toEqual(
+      { revokeApiKey: true },
+    );
   });
 
   it('stops accepting a key when it expires', async () => {
-    const key = await createKey({ name: 'short', scopes: ['ASSETS_READ'], expiresAt: new Date(Date.now() + 1500).toISOString() });
+    const key = await createKey({
+      name: 'short',
+      scopes: ['ASSETS_READ'],
+      expiresAt: new Date(Date.now() + 1500).toISOString(),
+    });
     expect(codes(await t.gql(VIEWER, {}, key.token))).toEqual([]);
     await new Promise((r) => setTimeout(r, 1800));
     expect(codes(await t.gql(VIEWER, {}, key.token))).toEqual(['UNAUTHENTICATED']);
-    const past = await t.gql(`mutation { createApiKey(input: { name: "past", scopes: [ASSETS_READ], expiresAt: "2001-01-01T00:00:00Z" }) { token } }`);
+    const past = await t.gql(
+      `mutation { createApiKey(input: { name: "past", scopes: [ASSETS_READ], expiresAt: "2001-01-01T00:00:00Z" }) { token } }`,
+    );
     expect(codes(past)).toEqual(['BAD_USER_INPUT']);
   });
 
@@ -112,15 +142,47 @@ describe('authentication and scopes', () => {
         .setIssuedAt()
         .setExpirationTime(exp)
         .sign(new TextEncoder().encode(secret));
-    const good = await sign({ org: t.boot.organizationId, tenant: t.boot.tenantId, space: t.boot.spaceId, scope: 'assets:read' });
-    const res = await t.gql<{ viewer: { kind: string; actorId: string; scopes: string[]; space: { id: string } } }>(VIEWER, {}, good);
+    const good = await sign({
+      org: t.boot.organizationId,
+      tenant: t.boot.tenantId,
+      space: t.boot.spaceId,
+      scope: 'assets:read',
+    });
+    const res = await t.gql<{
+      viewer: { kind: string; actorId: string; scopes: string[]; space: { id: string } };
+    }>(VIEWER, {}, good);
     expect(res.errors).toBeUndefined();
-    expect(res.data?.viewer).toMatchObject({ kind: 'JWT', actorId: 'user-42', scopes: ['ASSETS_READ'], space: { id: t.boot.spaceId } });
-    expect(codes(await t.gql(VIEWER, {}, await sign({ org: t.boot.organizationId, scope: 'admin' }, 'another-secret-that-is-long-enough')))).toEqual(['UNAUTHENTICATED']);
-    expect(codes(await t.gql(VIEWER, {}, await sign({ org: t.boot.organizationId, scope: 'admin' }, JWT_SECRET, Math.floor(Date.now() / 1000) - 60)))).toEqual([
+    expect(res.data?.viewer).toMatchObject({
+      kind: 'JWT',
+      actorId: 'user-42',
+      scopes: ['ASSETS_READ'],
+      space: { id: t.boot.spaceId },
+    });
+    expect(
+      codes(
+        await t.gql(
+          VIEWER,
+          {},
+          await sign({ org: t.boot.organizationId, scope: 'admin' }, 'another-secret-that-is-long-enough'),
+        ),
+      ),
+    ).toEqual(['UNAUTHENTICATED']);
+    expect(
+      codes(
+        await t.gql(
+          VIEWER,
+          {},
+          await sign(
+            { org: t.boot.organizationId, scope: 'admin' },
+            JWT_SECRET,
+            Math.floor(Date.now() / 1000) - 60,
+          ),
+        ),
+      ),
+    ).toEqual(['UNAUTHENTICATED']);
+    expect(codes(await t.gql(VIEWER, {}, await sign({ org: 'org_nope', scope: 'admin' })))).toEqual([
       'UNAUTHENTICATED',
     ]);
-    expect(codes(await t.gql(VIEWER, {}, await sign({ org: 'org_nope', scope: 'admin' })))).toEqual(['UNAUTHENTICATED']);
     const forbidden = await t.gql(`mutation { rotateSigningKey { kid } }`, {}, good);
     expect(codes(forbidden)).toEqual(['FORBIDDEN']);
   });

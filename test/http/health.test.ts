@@ -24,14 +24,21 @@ describe('health and readiness', () => {
   it('says ready on /readyz when registry, cache and storage answer', async () => {
     const res = await fetch(`${t.baseUrl}/readyz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ready', checks: { registry: 'ok', cache: 'ok', storage: 'ok' } });
+    expect(await res.json()).toEqual({
+      status: 'ready',
+      checks: { registry: 'ok', cache: 'ok', storage: 'ok' },
+    });
   });
 
   it('answers 503 on /readyz naming the dependency that does not answer', async () => {
     expect((await fetch(`${broken.baseUrl}/healthz`)).status).toBe(200);
     const res = await fetch(`${broken.baseUrl}/readyz`);
     expect(res.status).toBe(503);
-    const body = (await res.json()) as { status: string; unavailable: string[]; checks: Record<string, string> };
+    const body = (await res.json()) as {
+      status: string;
+      unavailable: string[];
+      checks: Record<string, string>;
+    };
     expect(body.status).toBe('unavailable');
     expect(body.unavailable).toEqual(['cache']);
     expect(body.checks.registry).toBe('ok');

@@ -291,34 +291,31 @@ export function defineObjectStoreContract(store: () => ObjectStore, limits: Cont
       'concurrent writes of one key leave exactly one complete object, with its own type';
     // Not a property of our code but of the server: where the server is known not to replace
     // objects atomically (see `limits`), the test is not defined rather than counted as skipped.
-    const itWhereAtomic = limits.concurrentOverwrites === undefined ? it : (() => undefined);
-    itWhereAtomic(
-      concurrentName,
-      async () => {
-        const key = `${ns()}/contended`;
-        const large = await largePhotograph();
-        const candidates = [
-          { bytes: rocket(), contentType: 'image/jpeg' },
-          { bytes: chelsea(), contentType: 'image/png' },
-          { bytes: hubble(), contentType: 'image/x-hubble' },
-          { bytes: large.subarray(0, 2 * 1024 * 1024), contentType: 'application/x-large-part' },
-        ];
-        await Promise.all(
-          candidates.flatMap((c, i) => [
-            store().write(key, chunked(c.bytes, 16 * 1024 + i), { contentType: c.contentType }),
-            store().write(key, c.bytes, { contentType: c.contentType }),
-          ]),
-        );
-        const stored = await store().readBuffer(key);
-        const winner = candidates.find((c) => c.bytes.equals(stored));
-        expect(winner).toBeDefined();
-        expect(await store().stat(key)).toMatchObject({
-          bytes: winner?.bytes.length,
-          contentType: winner?.contentType,
-        });
-        expect(await keysOf(store().list(key))).toEqual([key]);
-      },
-    );
+    const itWhereAtomic = limits.concurrentOverwrites === undefined ? it : () => undefined;
+    itWhereAtomic(concurrentName, async () => {
+      const key = `${ns()}/contended`;
+      const large = await largePhotograph();
+      const candidates = [
+        { bytes: rocket(), contentType: 'image/jpeg' },
+        { bytes: chelsea(), contentType: 'image/png' },
+        { bytes: hubble(), contentType: 'image/x-hubble' },
+        { bytes: large.subarray(0, 2 * 1024 * 1024), contentType: 'application/x-large-part' },
+      ];
+      await Promise.all(
+        candidates.flatMap((c, i) => [
+          store().write(key, chunked(c.bytes, 16 * 1024 + i), { contentType: c.contentType }),
+          store().write(key, c.bytes, { contentType: c.contentType }),
+        ]),
+      );
+      const stored = await store().readBuffer(key);
+      const winner = candidates.find((c) => c.bytes.equals(stored));
+      expect(winner).toBeDefined();
+      expect(await store().stat(key)).toMatchObject({
+        bytes: winner?.bytes.length,
+        contentType: winner?.contentType,
+      });
+      expect(await keysOf(store().list(key))).toEqual([key]);
+    });
 
     it('stores an empty object', async () => {
       const key = `${ns()}/empty`;

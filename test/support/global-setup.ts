@@ -35,7 +35,10 @@ async function waitForPort(port: number, timeoutMs: number): Promise<boolean> {
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {
       const socket = new Socket();
-      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
       socket.connect(port, '127.0.0.1');
     });
@@ -78,9 +81,14 @@ export default async function globalSetup(): Promise<void> {
     process.env.TESSERA_TEST_REDIS_URL = process.env.REDIS_URL;
   } else if (onPath('redis-server')) {
     const port = await freePort();
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore', detached: true,
-    });
+    const child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+        detached: true,
+      },
+    );
     started.push(child);
     if (child.pid !== undefined) pids.push(child.pid);
     if (await waitForPort(port, 10_000)) process.env.TESSERA_TEST_REDIS_URL = `redis://127.0.0.1:${port}`;
@@ -95,7 +103,8 @@ export default async function globalSetup(): Promise<void> {
     const port = await freePort();
     const directory = mkdtempSync(join(tmpdir(), 'tessera-s3-'));
     const child = spawn(process.execPath, [join(here, 's3-server.mjs'), String(port), directory], {
-      stdio: 'ignore', detached: true,
+      stdio: 'ignore',
+      detached: true,
     });
     started.push(child);
     if (child.pid !== undefined) pids.push(child.pid);
@@ -121,7 +130,8 @@ export default async function globalSetup(): Promise<void> {
 
   if (missing.length > 0) {
     const message = `Test services missing: ${missing.join('; ')}`;
-    if (process.env.TESSERA_TEST_REQUIRE_ALL === '1') throw new Error(`${message} (TESSERA_TEST_REQUIRE_ALL=1)`);
+    if (process.env.TESSERA_TEST_REQUIRE_ALL === '1')
+      throw new Error(`${message} (TESSERA_TEST_REQUIRE_ALL=1)`);
     process.stderr.write(`\n${message}; the suites that need them are skipped.\n`);
   }
 }

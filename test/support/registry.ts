@@ -48,7 +48,10 @@ export interface TestRegistry {
 }
 
 /** A migrated, empty registry of the given kind. */
-export async function openTestRegistry(kind: RegistryKind, options: { migrate?: boolean } = {}): Promise<TestRegistry> {
+export async function openTestRegistry(
+  kind: RegistryKind,
+  options: { migrate?: boolean } = {},
+): Promise<TestRegistry> {
   if (kind === 'pglite') {
     const registry = await openRegistry({ pgliteDir: 'memory', migrate: options.migrate });
     return { registry, close: () => registry.close() };

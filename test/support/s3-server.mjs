@@ -3,7 +3,13 @@
 import S3rver from 's3rver';
 
 const [port, directory] = process.argv.slice(2);
-const server = new S3rver({ address: '127.0.0.1', port: Number(port), directory, silent: true, vhostBuckets: false });
+const server = new S3rver({
+  address: '127.0.0.1',
+  port: Number(port),
+  directory,
+  silent: true,
+  vhostBuckets: false,
+});
 await server.run();
 process.stdout.write('ready\n');
 const stop = () => server.close().finally(() => process.exit(0));

@@ -1,8 +1,11 @@
 // Prints, after the run, every skipped test with its suite name, so a skip is never silent.
 export default class SkipReporter {
-  constructor() { this.skipped = []; }
+  constructor() {
+    this.skipped = [];
+  }
   onTestResult(_test, result) {
-    for (const t of result.testResults) if (t.status === 'pending' || t.status === 'skipped') this.skipped.push(t.fullName);
+    for (const t of result.testResults)
+      if (t.status === 'pending' || t.status === 'skipped') this.skipped.push(t.fullName);
   }
   onRunComplete() {
     if (this.skipped.length === 0) return;

@@ -12,7 +12,12 @@ import { createTessera, type Tessera } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { S3ObjectStore } from '../../src/storage/s3-store.js';
 import type { BootstrapResult } from '../../src/tenancy/bootstrap.js';
-import { createFreshDatabase, primaryRegistryKind, type FreshDatabase, type RegistryKind } from './registry.js';
+import {
+  createFreshDatabase,
+  primaryRegistryKind,
+  type FreshDatabase,
+  type RegistryKind,
+} from './registry.js';
 import { testServices } from './services.js';
 
 export interface TestTesseraOptions {
@@ -25,7 +30,11 @@ export interface TestTesseraOptions {
 export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
   data?: T | null;
-  errors?: { message: string; extensions?: { code?: string; [k: string]: unknown }; path?: (string | number)[] }[];
+  errors?: {
+    message: string;
+    extensions?: { code?: string; [k: string]: unknown };
+    path?: (string | number)[];
+  }[];
 }
 
 export interface TestTessera {
@@ -34,7 +43,11 @@ export interface TestTessera {
   readonly dataDir: string;
   /** The first organization, tenant, space and admin key. */
   readonly boot: BootstrapResult;
-  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, key?: string | null): Promise<GraphQLResponse<T>>;
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    key?: string | null,
+  ): Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
 }
 

@@ -17,4 +17,5 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 export type JsonObject = { [key: string]: JsonValue };
 
 /** Round-trips through JSON: drops `undefined`, turns dates into ISO strings. */
-export const toJsonObject = (value: Record<string, unknown>): JsonObject => JSON.parse(JSON.stringify(value)) as JsonObject;
+export const toJsonObject = (value: Record<string, unknown>): JsonObject =>
+  JSON.parse(JSON.stringify(value)) as JsonObject;

@@ -23,6 +23,15 @@ import { AuditEntryEntity } from './audit-entry.entity.js';
 import { UsageDayEntity } from './usage-day.entity.js';
 
 export const entities = [
-  OrganizationEntity, TenantEntity, SpaceEntity, ApiKeyEntity, SigningKeyEntity,
-  AssetEntity, PresetEntity, VariantEntity, UploadEntity, AuditEntryEntity, UsageDayEntity,
+  OrganizationEntity,
+  TenantEntity,
+  SpaceEntity,
+  ApiKeyEntity,
+  SigningKeyEntity,
+  AssetEntity,
+  PresetEntity,
+  VariantEntity,
+  UploadEntity,
+  AuditEntryEntity,
+  UsageDayEntity,
 ];

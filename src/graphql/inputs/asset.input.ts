@@ -6,10 +6,13 @@ import { AccessEnum } from '../types/enums.js';
 @InputType()
 export class UploadAssetInput {
   @Field(() => ID) spaceId: string;
-  @Field(() => UploadScalar, { description: 'The file (multipart request; send the header `apollo-require-preflight: true`).' })
+  @Field(() => UploadScalar, {
+    description: 'The file (multipart request; send the header `apollo-require-preflight: true`).',
+  })
   file: Promise<FileUpload>;
   @Field({ nullable: true, description: "Defaults to the uploaded file's name." }) filename?: string;
-  @Field(() => AccessEnum, { nullable: true, description: "Defaults to the space's default access." }) access?: AccessEnum;
+  @Field(() => AccessEnum, { nullable: true, description: "Defaults to the space's default access." })
+  access?: AccessEnum;
   @Field(() => [String], { nullable: true }) tags?: string[];
   @Field({ nullable: true }) folder?: string;
 }
@@ -18,9 +21,13 @@ export class UploadAssetInput {
 export class CreateUploadInput {
   @Field(() => ID) spaceId: string;
   @Field() filename: string;
-  @Field({ description: 'The media type the browser will send: image/jpeg, image/png, image/webp, image/avif, image/gif or image/tiff.' })
+  @Field({
+    description:
+      'The media type the browser will send: image/jpeg, image/png, image/webp, image/avif, image/gif or image/tiff.',
+  })
   contentType: string;
-  @Field(() => Int, { description: 'Size of the file, bytes: the upload may carry at most this many.' }) bytes: number;
+  @Field(() => Int, { description: 'Size of the file, bytes: the upload may carry at most this many.' })
+  bytes: number;
   @Field(() => AccessEnum, { nullable: true }) access?: AccessEnum;
   @Field(() => [String], { nullable: true }) tags?: string[];
   @Field({ nullable: true }) folder?: string;
@@ -48,15 +55,19 @@ export class UpdateAssetInput {
   @Field(() => [String], { nullable: true, description: 'Replaces the tags.' }) tags?: string[];
   @Field({ nullable: true }) folder?: string;
   @Field(() => AccessEnum, { nullable: true }) access?: AccessEnum;
-  @Field(() => FocalPointInput, { nullable: true, description: 'null clears it.' }) focalPoint?: FocalPointInput | null;
+  @Field(() => FocalPointInput, { nullable: true, description: 'null clears it.' })
+  focalPoint?: FocalPointInput | null;
 }
 
 @InputType()
 export class AssetFilter {
-  @Field(() => [String], { nullable: true, description: 'Assets carrying every one of these tags.' }) tags?: string[];
+  @Field(() => [String], { nullable: true, description: 'Assets carrying every one of these tags.' })
+  tags?: string[];
   @Field({ nullable: true, description: 'Exact folder ("" for the root).' }) folder?: string;
-  @Field({ nullable: true, description: 'With `folder`, include its subfolders.' }) includeSubfolders?: boolean;
-  @Field(() => [String], { nullable: true, description: 'Source formats: jpeg, png, webp, avif, gif, tiff.' }) formats?: string[];
+  @Field({ nullable: true, description: 'With `folder`, include its subfolders.' })
+  includeSubfolders?: boolean;
+  @Field(() => [String], { nullable: true, description: 'Source formats: jpeg, png, webp, avif, gif, tiff.' })
+  formats?: string[];
   @Field(() => AccessEnum, { nullable: true }) access?: AccessEnum;
   @Field({ nullable: true }) createdAfter?: Date;
   @Field({ nullable: true }) createdBefore?: Date;

@@ -6,6 +6,7 @@ export class CreateApiKeyInput {
   @Field() name: string;
   @Field(() => [ScopeEnum]) scopes: ScopeEnum[];
   @Field(() => ID, { nullable: true, description: 'Bind the key to one tenant.' }) tenantId?: string;
-  @Field(() => ID, { nullable: true, description: 'Bind the key to one space (implies its tenant).' }) spaceId?: string;
+  @Field(() => ID, { nullable: true, description: 'Bind the key to one space (implies its tenant).' })
+  spaceId?: string;
   @Field(() => Date, { nullable: true }) expiresAt?: Date;
 }

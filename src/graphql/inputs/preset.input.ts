@@ -3,7 +3,10 @@ import { TransformInput } from '../types/transform.type.js';
 
 @InputType()
 export class CreatePresetInput {
-  @Field(() => ID, { nullable: true, description: 'The space; absent for an organization-wide preset (organization-wide keys only).' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The space; absent for an organization-wide preset (organization-wide keys only).',
+  })
   spaceId?: string;
   @Field() name: string;
   @Field({ description: 'URL name: `preset_{slug}`. Lowercase letters, digits and hyphens.' }) slug: string;
@@ -17,7 +20,10 @@ export class CreatePresetInput {
 export class UpdatePresetInput {
   @Field({ nullable: true }) name?: string;
   @Field({ nullable: true }) slug?: string;
-  @Field(() => TransformInput, { nullable: true, description: 'Replaces the transform: URLs of the preset then serve the new one.' })
+  @Field(() => TransformInput, {
+    nullable: true,
+    description: 'Replaces the transform: URLs of the preset then serve the new one.',
+  })
   transform?: TransformInput;
   @Field({ nullable: true }) autoGenerate?: boolean;
   @Field(() => [String], { nullable: true }) matchTags?: string[];

@@ -22,7 +22,11 @@ export class UpdateTenantInput {
 export class CreateSpaceInput {
   @Field(() => ID) tenantId: string;
   @Field() name: string;
-  @Field({ nullable: true, description: 'URL-safe name, unique in the tenant; derived from `name` when absent.' }) slug?: string;
+  @Field({
+    nullable: true,
+    description: 'URL-safe name, unique in the tenant; derived from `name` when absent.',
+  })
+  slug?: string;
   @Field(() => AccessEnum, { nullable: true }) defaultAccess?: AccessEnum;
   @Field(() => TransformPolicyEnum, { nullable: true }) transformPolicy?: TransformPolicyEnum;
   @Field({ nullable: true }) keepGps?: boolean;
@@ -31,7 +35,8 @@ export class CreateSpaceInput {
 @InputType()
 export class UpdateSpaceInput {
   @Field({ nullable: true }) name?: string;
-  @Field({ nullable: true, description: 'Changing the slug changes every image URL of the space.' }) slug?: string;
+  @Field({ nullable: true, description: 'Changing the slug changes every image URL of the space.' })
+  slug?: string;
   @Field(() => AccessEnum, { nullable: true }) defaultAccess?: AccessEnum;
   @Field(() => TransformPolicyEnum, { nullable: true }) transformPolicy?: TransformPolicyEnum;
   @Field({ nullable: true }) keepGps?: boolean;

@@ -4,10 +4,26 @@ import type { AssetSortField } from '../../media/assets.service.js';
 import { sortValue } from '../../media/assets.service.js';
 import { badInput, notFound } from '../../errors/index.js';
 import { openUpload } from '../uploads.js';
-import { connectionType, decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from '../connection.js';
+import {
+  connectionType,
+  decodeCursor,
+  encodeCursor,
+  pageSize,
+  toConnection,
+  type Connection,
+} from '../connection.js';
 import { audit, principalOf, type GraphQLContext } from '../context.js';
 import { rowIdOf } from '../ids.js';
-import { AssetFilter, AssetOrder, AssetOrderField, CreateUploadInput, ImportAssetInput, OrderDirection, UpdateAssetInput, UploadAssetInput } from '../inputs/asset.input.js';
+import {
+  AssetFilter,
+  AssetOrder,
+  AssetOrderField,
+  CreateUploadInput,
+  ImportAssetInput,
+  OrderDirection,
+  UpdateAssetInput,
+  UploadAssetInput,
+} from '../inputs/asset.input.js';
 import { UploadScalar } from '../scalars.js';
 import { Asset, PresignedUpload } from '../types/asset.type.js';
 import { Space } from '../types/tenancy.type.js';
@@ -15,7 +31,12 @@ import { toPublicId } from '../../ids/index.js';
 
 export const AssetConnection = connectionType(Asset, 'Asset');
 
-const auditAsset = (ctx: GraphQLContext, action: string, asset: Asset, details: Record<string, unknown> = {}) =>
+const auditAsset = (
+  ctx: GraphQLContext,
+  action: string,
+  asset: Asset,
+  details: Record<string, unknown> = {},
+) =>
   audit(ctx, {
     action,
     resourceType: 'Asset',
@@ -28,13 +49,18 @@ const auditAsset = (ctx: GraphQLContext, action: string, asset: Asset, details: 
 @Resolver(() => Asset)
 export class AssetResolver {
   @Authorized('assets:read')
-  @Query(() => Asset, { nullable: true, description: 'One asset. Unknown, deleted and foreign ids all answer NOT_FOUND.' })
+  @Query(() => Asset, {
+    nullable: true,
+    description: 'One asset. Unknown, deleted and foreign ids all answer NOT_FOUND.',
+  })
   async asset(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Asset | null> {
     return Asset.from(await ctx.services.assets.get(principalOf(ctx), rowIdOf('Asset', id)));
   }
 
   @Authorized('assets:read')
-  @Query(() => AssetConnection, { description: "A page of a space's assets, newest first unless `orderBy` says otherwise." })
+  @Query(() => AssetConnection, {
+    description: "A page of a space's assets, newest first unless `orderBy` says otherwise.",
+  })
   async assets(
     @Arg('spaceId', () => ID) spaceId: string,
     @Ctx() ctx: GraphQLContext,
@@ -44,10 +70,15 @@ export class AssetResolver {
     @Arg('orderBy', () => AssetOrder, { nullable: true }) orderBy?: AssetOrder,
   ): Promise<Connection<Asset>> {
     const limit = pageSize(first, ctx.limits.maxPageSize);
-    const order = { field: (orderBy?.field ?? AssetOrderField.CREATED_AT) as AssetSortField, direction: orderBy?.direction ?? OrderDirection.DESC };
+    const order = {
+      field: (orderBy?.field ?? AssetOrderField.CREATED_AT) as AssetSortField,
+      direction: orderBy?.direction ?? OrderDirection.DESC,
+    };
     const cursor = after === undefined || after === null ? undefined : decodeCursor(after, 4);
     if (cursor !== undefined && (cursor[0] !== order.field || cursor[1] !== order.direction)) {
-      throw badInput('This cursor belongs to another order; start again without `after`.', { field: 'after' });
+      throw badInput('This cursor belongs to another order; start again without `after`.', {
+        field: 'after',
+      });
     }
     const rows = await ctx.services.assets.list(principalOf(ctx), rowIdOf('Space', spaceId), {
       limit: limit + 1,
@@ -56,7 +87,13 @@ export class AssetResolver {
       order,
     });
     for (const row of rows) ctx.loaders.asset.prime(row.id, row);
-    return toConnection(rows, limit, (r) => encodeCursor([order.field, order.direction, sortValue(r, order.field), r.id]), Asset.from, cursor !== undefined);
+    return toConnection(
+      rows,
+      limit,
+      (r) => encodeCursor([order.field, order.direction, sortValue(r, order.field), r.id]),
+      Asset.from,
+      cursor !== undefined,
+    );
   }
 
   @FieldResolver(() => Space)
@@ -68,7 +105,8 @@ export class AssetResolver {
 
   @Authorized('assets:write')
   @Mutation(() => Asset, {
-    description: 'Uploads a file through a GraphQL multipart request. The same bytes in the same space return the existing asset.',
+    description:
+      'Uploads a file through a GraphQL multipart request. The same bytes in the same space return the existing asset.',
   })
   async uploadAsset(@Arg('input') input: UploadAssetInput, @Ctx() ctx: GraphQLContext): Promise<Asset> {
     const file = await input.file;
@@ -81,22 +119,35 @@ export class AssetResolver {
       folder: input.folder ?? null,
     });
     const result = Asset.from(asset);
-    await auditAsset(ctx, created ? 'asset.upload' : 'asset.upload.duplicate', result, { via: 'graphql-upload' });
+    await auditAsset(ctx, created ? 'asset.upload' : 'asset.upload.duplicate', result, {
+      via: 'graphql-upload',
+    });
     return result;
   }
 
   @Authorized('assets:write')
   @Mutation(() => PresignedUpload, {
-    description: 'Starts a direct upload: the browser POSTs the file as a form to `url` with `fields`, then calls `completeUpload`.',
+    description:
+      'Starts a direct upload: the browser POSTs the file as a form to `url` with `fields`, then calls `completeUpload`.',
   })
-  async createUpload(@Arg('input') input: CreateUploadInput, @Ctx() ctx: GraphQLContext): Promise<PresignedUpload> {
+  async createUpload(
+    @Arg('input') input: CreateUploadInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<PresignedUpload> {
     const { upload, post } = await ctx.services.uploads.create(principalOf(ctx), {
       ...input,
       spaceId: rowIdOf('Space', input.spaceId),
       access: input.access ?? null,
     });
     const uploadId = toPublicId('Upload', upload.id);
-    await audit(ctx, { action: 'upload.create', resourceType: 'Upload', resourceId: uploadId, tenantId: upload.tenantId, spaceId: upload.spaceId, details: { filename: upload.filename, bytes: upload.bytes } });
+    await audit(ctx, {
+      action: 'upload.create',
+      resourceType: 'Upload',
+      resourceId: uploadId,
+      tenantId: upload.tenantId,
+      spaceId: upload.spaceId,
+      details: { filename: upload.filename, bytes: upload.bytes },
+    });
     return Object.assign(new PresignedUpload(), {
       uploadId,
       url: post.url,
@@ -108,18 +159,31 @@ export class AssetResolver {
   }
 
   @Authorized('assets:write')
-  @Mutation(() => Asset, { description: 'Checks and ingests a direct upload. Idempotent: completing twice returns the same asset.' })
-  async completeUpload(@Arg('uploadId', () => ID) uploadId: string, @Ctx() ctx: GraphQLContext): Promise<Asset> {
-    const asset = Asset.from(await ctx.services.uploads.complete(principalOf(ctx), rowIdOf('Upload', uploadId)));
+  @Mutation(() => Asset, {
+    description: 'Checks and ingests a direct upload. Idempotent: completing twice returns the same asset.',
+  })
+  async completeUpload(
+    @Arg('uploadId', () => ID) uploadId: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Asset> {
+    const asset = Asset.from(
+      await ctx.services.uploads.complete(principalOf(ctx), rowIdOf('Upload', uploadId)),
+    );
     await auditAsset(ctx, 'asset.upload', asset, { via: 'direct-upload', uploadId });
     return asset;
   }
 
   @Authorized('assets:write')
-  @Mutation(() => Asset, { description: 'Fetches an image from a public http(s) URL (private networks are refused) and ingests it.' })
+  @Mutation(() => Asset, {
+    description: 'Fetches an image from a public http(s) URL (private networks are refused) and ingests it.',
+  })
   async importAsset(@Arg('input') input: ImportAssetInput, @Ctx() ctx: GraphQLContext): Promise<Asset> {
     const asset = Asset.from(
-      await ctx.services.imports.import(principalOf(ctx), { ...input, spaceId: rowIdOf('Space', input.spaceId), access: input.access ?? null }),
+      await ctx.services.imports.import(principalOf(ctx), {
+        ...input,
+        spaceId: rowIdOf('Space', input.spaceId),
+        access: input.access ?? null,
+      }),
     );
     await auditAsset(ctx, 'asset.import', asset, { url: input.url });
     return asset;
@@ -127,14 +191,21 @@ export class AssetResolver {
 
   @Authorized('assets:write')
   @Mutation(() => Asset, { description: 'Changes filename, tags, folder, access or focal point.' })
-  async updateAsset(@Arg('id', () => ID) id: string, @Arg('input') input: UpdateAssetInput, @Ctx() ctx: GraphQLContext): Promise<Asset> {
+  async updateAsset(
+    @Arg('id', () => ID) id: string,
+    @Arg('input') input: UpdateAssetInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Asset> {
     const asset = Asset.from(
       await ctx.services.assets.update(principalOf(ctx), rowIdOf('Asset', id), {
         filename: input.filename ?? null,
         tags: input.tags ?? null,
         folder: input.folder ?? null,
         access: input.access ?? null,
-        focalPoint: input.focalPoint === undefined ? undefined : input.focalPoint && { x: input.focalPoint.x, y: input.focalPoint.y },
+        focalPoint:
+          input.focalPoint === undefined
+            ? undefined
+            : input.focalPoint && { x: input.focalPoint.x, y: input.focalPoint.y },
       }),
     );
     await auditAsset(ctx, 'asset.update', asset, { changes: { ...input } });
@@ -142,20 +213,32 @@ export class AssetResolver {
   }
 
   @Authorized('assets:write')
-  @Mutation(() => Asset, { description: 'New bytes for an asset: its version goes up by one and URLs of the old version stop matching.' })
+  @Mutation(() => Asset, {
+    description:
+      'New bytes for an asset: its version goes up by one and URLs of the old version stop matching.',
+  })
   async replaceAsset(
     @Arg('id', () => ID) id: string,
     @Arg('file', () => UploadScalar) file: Promise<FileUpload>,
     @Ctx() ctx: GraphQLContext,
   ): Promise<Asset> {
     const upload = await file;
-    const asset = Asset.from(await ctx.services.assets.replace(principalOf(ctx), rowIdOf('Asset', id), openUpload(upload), upload.filename));
+    const asset = Asset.from(
+      await ctx.services.assets.replace(
+        principalOf(ctx),
+        rowIdOf('Asset', id),
+        openUpload(upload),
+        upload.filename,
+      ),
+    );
     await auditAsset(ctx, 'asset.replace', asset);
     return asset;
   }
 
   @Authorized('assets:write')
-  @Mutation(() => Boolean, { description: 'Deletes an asset; its original and variants are removed from storage.' })
+  @Mutation(() => Boolean, {
+    description: 'Deletes an asset; its original and variants are removed from storage.',
+  })
   async deleteAsset(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
     const asset = Asset.from(await ctx.services.assets.delete(principalOf(ctx), rowIdOf('Asset', id)));
     await auditAsset(ctx, 'asset.delete', asset);

@@ -1,6 +1,13 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Scope } from '../../auth/principal.js';
-import { connectionType, decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from '../connection.js';
+import {
+  connectionType,
+  decodeCursor,
+  encodeCursor,
+  pageSize,
+  toConnection,
+  type Connection,
+} from '../connection.js';
 import { audit, principalOf, type GraphQLContext } from '../context.js';
 import { optionalRowIdOf, rowIdOf } from '../ids.js';
 import { CreateApiKeyInput } from '../inputs/credentials.input.js';
@@ -25,7 +32,13 @@ export class ApiKeyResolver {
       limit + 1,
       cursor && { createdAt: new Date(String(cursor[0])), id: String(cursor[1]) },
     );
-    return toConnection(rows, limit, (r) => encodeCursor([r.createdAt.toISOString(), r.id]), (r) => ApiKey.from(r), cursor !== undefined);
+    return toConnection(
+      rows,
+      limit,
+      (r) => encodeCursor([r.createdAt.toISOString(), r.id]),
+      (r) => ApiKey.from(r),
+      cursor !== undefined,
+    );
   }
 
   @FieldResolver(() => Tenant, { nullable: true, description: 'The tenant the key is bound to, if any.' })
@@ -43,8 +56,13 @@ export class ApiKeyResolver {
   }
 
   @Authorized('admin')
-  @Mutation(() => CreatedApiKey, { description: 'Creates a key no wider than the caller; its token is returned only here.' })
-  async createApiKey(@Arg('input') input: CreateApiKeyInput, @Ctx() ctx: GraphQLContext): Promise<CreatedApiKey> {
+  @Mutation(() => CreatedApiKey, {
+    description: 'Creates a key no wider than the caller; its token is returned only here.',
+  })
+  async createApiKey(
+    @Arg('input') input: CreateApiKeyInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<CreatedApiKey> {
     const { key, token } = await ctx.services.apiKeys.create(principalOf(ctx), {
       name: input.name,
       scopes: input.scopes as Scope[],
@@ -68,7 +86,13 @@ export class ApiKeyResolver {
   @Mutation(() => Boolean, { description: 'Revokes a key at once. Idempotent.' })
   async revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
     const key = await ctx.services.apiKeys.revoke(principalOf(ctx), rowIdOf('ApiKey', id));
-    await audit(ctx, { action: 'api_key.revoke', resourceType: 'ApiKey', resourceId: id, tenantId: key.tenantId, spaceId: key.spaceId });
+    await audit(ctx, {
+      action: 'api_key.revoke',
+      resourceType: 'ApiKey',
+      resourceId: id,
+      tenantId: key.tenantId,
+      spaceId: key.spaceId,
+    });
     return true;
   }
 }
@@ -83,11 +107,18 @@ export class SigningKeyResolver {
 
   @Authorized('admin')
   @Mutation(() => SigningKey, {
-    description: 'Makes a new key for new signed URLs; the previous key keeps verifying for the grace period.',
+    description:
+      'Makes a new key for new signed URLs; the previous key keeps verifying for the grace period.',
   })
   async rotateSigningKey(@Ctx() ctx: GraphQLContext): Promise<SigningKey> {
     const key = await ctx.services.signingKeys.rotate(principalOf(ctx));
-    await audit(ctx, { action: 'signing_key.rotate', resourceType: 'SigningKey', resourceId: key.kid, tenantId: null, spaceId: null });
+    await audit(ctx, {
+      action: 'signing_key.rotate',
+      resourceType: 'SigningKey',
+      resourceId: key.kid,
+      tenantId: null,
+      spaceId: null,
+    });
     return SigningKey.from(key);
   }
 }

@@ -4,8 +4,21 @@ import type { AssetEntity, PresetEntity, SpaceEntity, VariantEntity } from '../.
 import { badInput, DomainError, ErrorCode, notFound } from '../../errors/index.js';
 import type { UrlSpec } from '../../media/asset-urls.js';
 import { variantKey } from '../../media/variants.service.js';
-import { negotiateFormat, naturalFormat, planFromInput, printPlan, type OutputFormat } from '../../transforms/index.js';
-import { connectionType, decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from '../connection.js';
+import {
+  negotiateFormat,
+  naturalFormat,
+  planFromInput,
+  printPlan,
+  type OutputFormat,
+} from '../../transforms/index.js';
+import {
+  connectionType,
+  decodeCursor,
+  encodeCursor,
+  pageSize,
+  toConnection,
+  type Connection,
+} from '../connection.js';
 import { audit, principalOf, type GraphQLContext } from '../context.js';
 import { rowIdOf } from '../ids.js';
 import { Asset } from '../types/asset.type.js';
@@ -21,7 +34,10 @@ async function specOf(
   transform: TransformInput | undefined | null,
   preset: string | undefined | null,
   expiresIn?: number | null,
-): Promise<{ spec: UrlSpec; place: NonNullable<Awaited<ReturnType<GraphQLContext['loaders']['spacePath']>>> }> {
+): Promise<{
+  spec: UrlSpec;
+  place: NonNullable<Awaited<ReturnType<GraphQLContext['loaders']['spacePath']>>>;
+}> {
   const place = await ctx.loaders.spacePath(asset.spaceId);
   if (!place) throw notFound('Space');
   const plan = transform ? planFromInput(transformInputRecord(transform), ctx.limits.transforms) : null;
@@ -50,8 +66,16 @@ function spacePresets(ctx: GraphQLContext, space: SpaceEntity): Promise<PresetEn
  * The preset URL of a variant, when one of the space's presets (the one it was made for first)
  * renders exactly this canonical transform and format today; `undefined` otherwise.
  */
-function presetSpecOf(ctx: GraphQLContext, asset: AssetEntity, row: VariantEntity, presets: readonly PresetEntity[]): UrlSpec | undefined {
-  const ordered = [...presets.filter((p) => p.id === row.presetId), ...presets.filter((p) => p.id !== row.presetId)];
+function presetSpecOf(
+  ctx: GraphQLContext,
+  asset: AssetEntity,
+  row: VariantEntity,
+  presets: readonly PresetEntity[],
+): UrlSpec | undefined {
+  const ordered = [
+    ...presets.filter((p) => p.id === row.presetId),
+    ...presets.filter((p) => p.id !== row.presetId),
+  ];
   for (const preset of ordered) {
     for (const spec of [{ preset }, { preset, plan: { format: row.format } }] satisfies UrlSpec[]) {
       const built = ctx.services.urls.file(asset, spec);
@@ -64,30 +88,44 @@ function presetSpecOf(ctx: GraphQLContext, asset: AssetEntity, row: VariantEntit
 @Resolver(() => Asset)
 export class AssetDeliveryResolver {
   @FieldResolver(() => String, {
-    description: 'URL of the image, the transform or the preset: public and CDN-cacheable, or signed and expiring for private assets.',
+    description:
+      'URL of the image, the transform or the preset: public and CDN-cacheable, or signed and expiring for private assets.',
   })
   async url(
     @Root() asset: Asset,
     @Ctx() ctx: GraphQLContext,
     @Arg('transform', () => TransformInput, { nullable: true }) transform?: TransformInput,
     @Arg('preset', () => String, { nullable: true }) preset?: string,
-    @Arg('expiresIn', () => Int, { nullable: true, description: 'Seconds a signed URL stays valid.' }) expiresIn?: number,
+    @Arg('expiresIn', () => Int, { nullable: true, description: 'Seconds a signed URL stays valid.' })
+    expiresIn?: number,
   ): Promise<string> {
     const { spec, place } = await specOf(ctx, asset.entity, transform, preset, expiresIn);
     return (await ctx.services.urls.url(asset.entity, place.space, place.path, spec)).url;
   }
 
-  @FieldResolver(() => Image, { description: 'URL, predicted size, srcset and placeholder of the image, in one.' })
+  @FieldResolver(() => Image, {
+    description: 'URL, predicted size, srcset and placeholder of the image, in one.',
+  })
   async image(
     @Root() asset: Asset,
     @Ctx() ctx: GraphQLContext,
     @Arg('transform', () => TransformInput, { nullable: true }) transform?: TransformInput,
     @Arg('preset', () => String, { nullable: true }) preset?: string,
-    @Arg('widths', () => [Int], { nullable: true, description: 'srcset widths; default: the width ladder up to the image width.' }) widths?: number[],
+    @Arg('widths', () => [Int], {
+      nullable: true,
+      description: 'srcset widths; default: the width ladder up to the image width.',
+    })
+    widths?: number[],
     @Arg('expiresIn', () => Int, { nullable: true }) expiresIn?: number,
   ): Promise<Image> {
     const { spec, place } = await specOf(ctx, asset.entity, transform, preset, expiresIn);
-    const { entries, base } = await ctx.services.urls.srcSet(asset.entity, place.space, place.path, spec, widths);
+    const { entries, base } = await ctx.services.urls.srcSet(
+      asset.entity,
+      place.space,
+      place.path,
+      spec,
+      widths,
+    );
     return Object.assign(new Image(), {
       url: base.url,
       width: base.width,
@@ -99,7 +137,9 @@ export class AssetDeliveryResolver {
     });
   }
 
-  @FieldResolver(() => ResponsiveImage, { description: 'src, srcset (and a WebP srcset), sizes and placeholder for a responsive <img>.' })
+  @FieldResolver(() => ResponsiveImage, {
+    description: 'src, srcset (and a WebP srcset), sizes and placeholder for a responsive <img>.',
+  })
   async srcSet(
     @Root() asset: Asset,
     @Ctx() ctx: GraphQLContext,
@@ -108,11 +148,28 @@ export class AssetDeliveryResolver {
     @Arg('preset', () => String, { nullable: true }) preset?: string,
   ): Promise<ResponsiveImage> {
     const { spec, place } = await specOf(ctx, asset.entity, transform, preset);
-    const { entries, base } = await ctx.services.urls.srcSet(asset.entity, place.space, place.path, spec, widths);
+    const { entries, base } = await ctx.services.urls.srcSet(
+      asset.entity,
+      place.space,
+      place.path,
+      spec,
+      widths,
+    );
     let webpSrcSet: string | null = null;
     const adHocServed = place.space.transformPolicy !== 'presets';
-    if (adHocServed && base.format !== 'webp' && base.format !== 'auto' && !(asset.animated && base.format === 'gif')) {
-      const webp = await ctx.services.urls.srcSet(asset.entity, place.space, place.path, { ...spec, plan: { ...base.plan, format: 'webp' }, preset: null }, widths);
+    if (
+      adHocServed &&
+      base.format !== 'webp' &&
+      base.format !== 'auto' &&
+      !(asset.animated && base.format === 'gif')
+    ) {
+      const webp = await ctx.services.urls.srcSet(
+        asset.entity,
+        place.space,
+        place.path,
+        { ...spec, plan: { ...base.plan, format: 'webp' }, preset: null },
+        widths,
+      );
       webpSrcSet = webp.entries.map((e) => `${e.url} ${e.width}w`).join(', ');
     }
     return Object.assign(new ResponsiveImage(), {
@@ -127,7 +184,9 @@ export class AssetDeliveryResolver {
     });
   }
 
-  @FieldResolver(() => VariantConnection, { description: 'Rendered variants of the current version, oldest first.' })
+  @FieldResolver(() => VariantConnection, {
+    description: 'Rendered variants of the current version, oldest first.',
+  })
   async variants(
     @Root() asset: Asset,
     @Ctx() ctx: GraphQLContext,
@@ -141,13 +200,28 @@ export class AssetDeliveryResolver {
       rows = await ctx.loaders.firstVariants.load(`${row.id}:${row.version}:${limit + 1}`);
     } else {
       const [at, id] = decodeCursor(after, 2);
-      rows = (await ctx.services.variantQueries.forAssets([row], limit + 1, { createdAt: new Date(String(at)), id: String(id) })).get(row.id) ?? [];
+      rows =
+        (
+          await ctx.services.variantQueries.forAssets([row], limit + 1, {
+            createdAt: new Date(String(at)),
+            id: String(id),
+          })
+        ).get(row.id) ?? [];
     }
-    return toConnection(rows, limit, (v) => encodeCursor([v.createdAt.toISOString(), v.id]), Variant.from, after !== undefined && after !== null);
+    return toConnection(
+      rows,
+      limit,
+      (v) => encodeCursor([v.createdAt.toISOString(), v.id]),
+      Variant.from,
+      after !== undefined && after !== null,
+    );
   }
 
   @Authorized('assets:write')
-  @Mutation(() => Variant, { description: 'Renders a transform or preset of an asset now (or finds it rendered) and returns the variant.' })
+  @Mutation(() => Variant, {
+    description:
+      'Renders a transform or preset of an asset now (or finds it rendered) and returns the variant.',
+  })
   async transformAsset(
     @Arg('assetId', () => ID) assetId: string,
     @Ctx() ctx: GraphQLContext,
@@ -160,11 +234,24 @@ export class AssetDeliveryResolver {
     const { spec, place } = await specOf(ctx, entity, transform, preset);
     if (!spec.plan && !spec.preset) throw badInput('Give a transform or a preset.', { field: 'transform' });
     const built = ctx.services.urls.file(entity, spec);
-    const source = { format: entity.format, hasAlpha: entity.hasAlpha, animated: entity.pages > 1 && (entity.format === 'gif' || entity.format === 'webp') };
+    const source = {
+      format: entity.format,
+      hasAlpha: entity.hasAlpha,
+      animated: entity.pages > 1 && (entity.format === 'gif' || entity.format === 'webp'),
+    };
     const format: OutputFormat =
-      built.format === 'original' ? naturalFormat(source) : built.format === 'auto' ? negotiateFormat(undefined, source) : built.format;
+      built.format === 'original'
+        ? naturalFormat(source)
+        : built.format === 'auto'
+          ? negotiateFormat(undefined, source)
+          : built.format;
     const plan = { ...built.plan, format };
-    const delivered = await ctx.services.variants.deliver({ asset: entity, plan, format, presetId: spec.preset?.id ?? null });
+    const delivered = await ctx.services.variants.deliver({
+      asset: entity,
+      plan,
+      format,
+      presetId: spec.preset?.id ?? null,
+    });
     const row = await ctx.services.variantQueries.byKey(variantKey(entity, printPlan(plan), format));
     if (!row) throw new DomainError(ErrorCode.Internal, 'The variant was rendered but not recorded.');
     const variant = Variant.from(row);
@@ -190,15 +277,23 @@ export class VariantResolver {
   }
 
   @FieldResolver(() => String, {
-    description: "URL of this variant (signed for private assets): the preset's URL while a preset of the space stands for it, so presets-only spaces serve it.",
+    description:
+      "URL of this variant (signed for private assets): the preset's URL while a preset of the space stands for it, so presets-only spaces serve it.",
   })
-  async url(@Root() variant: Variant, @Ctx() ctx: GraphQLContext, @Arg('expiresIn', () => Int, { nullable: true }) expiresIn?: number): Promise<string> {
+  async url(
+    @Root() variant: Variant,
+    @Ctx() ctx: GraphQLContext,
+    @Arg('expiresIn', () => Int, { nullable: true }) expiresIn?: number,
+  ): Promise<string> {
     const asset = await ctx.loaders.asset.load(variant.entity.assetId);
     if (!asset) throw notFound('Asset');
     const place = await ctx.loaders.spacePath(asset.spaceId);
     if (!place) throw notFound('Space');
     const preset = presetSpecOf(ctx, asset, variant.entity, await spacePresets(ctx, place.space));
-    const spec: UrlSpec = preset ?? { plan: ctx.services.urls.planOf(variant.entity.canonical), existing: true };
+    const spec: UrlSpec = preset ?? {
+      plan: ctx.services.urls.planOf(variant.entity.canonical),
+      existing: true,
+    };
     return (await ctx.services.urls.url(asset, place.space, place.path, { ...spec, expiresIn })).url;
   }
 }

@@ -14,7 +14,9 @@ type Fetch = (ctx: GraphQLContext, principal: Principal, rowId: string) => Promi
 /** How `node(id)` fetches each type; every fetch applies the same visibility as the type's own query. */
 const fetchers: Readonly<Partial<Record<IdType, Fetch>>> = {
   Organization: async (ctx, principal, rowId) =>
-    rowId === principal.organizationId ? Organization.from(await ctx.services.tenancy.organization(principal)) : null,
+    rowId === principal.organizationId
+      ? Organization.from(await ctx.services.tenancy.organization(principal))
+      : null,
   Tenant: async (ctx, principal, rowId) => Tenant.from(await ctx.services.tenancy.tenant(principal, rowId)),
   Space: async (ctx, principal, rowId) => Space.from(await ctx.services.tenancy.space(principal, rowId)),
   Asset: async (ctx, principal, rowId) => Asset.from(await ctx.services.assets.get(principal, rowId)),
@@ -34,7 +36,10 @@ const fetchers: Readonly<Partial<Record<IdType, Fetch>>> = {
 @Resolver()
 export class NodeResolver {
   @Authorized()
-  @Query(() => Node, { nullable: true, description: 'Any object by its global id; null when unknown or not visible.' })
+  @Query(() => Node, {
+    nullable: true,
+    description: 'Any object by its global id; null when unknown or not visible.',
+  })
   async node(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Node | null> {
     const principal = principalOf(ctx);
     const parsed = parsePublicId(id);

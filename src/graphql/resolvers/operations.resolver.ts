@@ -12,14 +12,18 @@ export const AuditEntryConnection = connectionType(AuditEntry, 'AuditEntry');
 @Resolver()
 export class OperationsResolver {
   @Authorized('assets:read')
-  @Query(() => [UsageDay], { description: 'Daily usage of a space between two dates (inclusive, UTC; at most 366 days).' })
+  @Query(() => [UsageDay], {
+    description: 'Daily usage of a space between two dates (inclusive, UTC; at most 366 days).',
+  })
   async usage(
     @Arg('spaceId', () => ID) spaceId: string,
     @Arg('from') from: Date,
     @Arg('to') to: Date,
     @Ctx() ctx: GraphQLContext,
   ): Promise<UsageDay[]> {
-    return (await ctx.services.usage.usage(principalOf(ctx), rowIdOf('Space', spaceId), from, to)).map(UsageDay.from);
+    return (await ctx.services.usage.usage(principalOf(ctx), rowIdOf('Space', spaceId), from, to)).map(
+      UsageDay.from,
+    );
   }
 
   @Authorized('admin')
@@ -35,13 +39,21 @@ export class OperationsResolver {
       ...filter,
       spaceId: optionalRowIdOf('Space', filter?.spaceId) ?? undefined,
     });
-    return toConnection(rows, limit, (r) => String(r.id), AuditEntry.from, after !== undefined && after !== null);
+    return toConnection(
+      rows,
+      limit,
+      (r) => String(r.id),
+      AuditEntry.from,
+      after !== undefined && after !== null,
+    );
   }
 }
 
 @Resolver(() => Asset)
 export class AssetProcessingResolver {
-  @FieldResolver(() => [EagerVariant], { description: 'Eager presets of the current version: pending, done or failed.' })
+  @FieldResolver(() => [EagerVariant], {
+    description: 'Eager presets of the current version: pending, done or failed.',
+  })
   async processing(@Root() asset: Asset, @Ctx() ctx: GraphQLContext): Promise<EagerVariant[]> {
     const states = await ctx.services.eager.status(asset.entity);
     return states.map((s) =>

@@ -19,7 +19,9 @@ const auditPreset = (ctx: GraphQLContext, action: string, preset: Preset) =>
 @Resolver(() => Preset)
 export class PresetResolver {
   @Authorized('assets:read')
-  @Query(() => [Preset], { description: "Presets a space serves: its own and the organization's it does not override." })
+  @Query(() => [Preset], {
+    description: "Presets a space serves: its own and the organization's it does not override.",
+  })
   async presets(@Arg('spaceId', () => ID) spaceId: string, @Ctx() ctx: GraphQLContext): Promise<Preset[]> {
     return (await ctx.services.presets.list(principalOf(ctx), rowIdOf('Space', spaceId))).map(Preset.from);
   }
@@ -30,7 +32,10 @@ export class PresetResolver {
     return (await ctx.services.presets.listOrganization(principalOf(ctx))).map(Preset.from);
   }
 
-  @FieldResolver(() => Space, { nullable: true, description: 'The space, or null for an organization-wide preset.' })
+  @FieldResolver(() => Space, {
+    nullable: true,
+    description: 'The space, or null for an organization-wide preset.',
+  })
   async space(@Root() preset: Preset, @Ctx() ctx: GraphQLContext): Promise<Space | null> {
     if (preset.entity.spaceId === null) return null;
     const row = await ctx.loaders.space.load(preset.entity.spaceId);
@@ -41,22 +46,32 @@ export class PresetResolver {
   @Mutation(() => Preset)
   async createPreset(@Arg('input') input: CreatePresetInput, @Ctx() ctx: GraphQLContext): Promise<Preset> {
     const preset = Preset.from(
-      await ctx.services.presets.create(principalOf(ctx), input.spaceId ? rowIdOf('Space', input.spaceId) : null, {
-        name: input.name,
-        slug: input.slug,
-        transform: transformInputRecord(input.transform),
-        autoGenerate: input.autoGenerate ?? false,
-        matchTags: input.matchTags ?? [],
-        matchFolders: input.matchFolders ?? [],
-      }),
+      await ctx.services.presets.create(
+        principalOf(ctx),
+        input.spaceId ? rowIdOf('Space', input.spaceId) : null,
+        {
+          name: input.name,
+          slug: input.slug,
+          transform: transformInputRecord(input.transform),
+          autoGenerate: input.autoGenerate ?? false,
+          matchTags: input.matchTags ?? [],
+          matchFolders: input.matchFolders ?? [],
+        },
+      ),
     );
     await auditPreset(ctx, 'preset.create', preset);
     return preset;
   }
 
   @Authorized('presets:write')
-  @Mutation(() => Preset, { description: 'Changes a preset; a new transform gives it a new canonical string and new variants.' })
-  async updatePreset(@Arg('id', () => ID) id: string, @Arg('input') input: UpdatePresetInput, @Ctx() ctx: GraphQLContext): Promise<Preset> {
+  @Mutation(() => Preset, {
+    description: 'Changes a preset; a new transform gives it a new canonical string and new variants.',
+  })
+  async updatePreset(
+    @Arg('id', () => ID) id: string,
+    @Arg('input') input: UpdatePresetInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Preset> {
     const preset = Preset.from(
       await ctx.services.presets.update(principalOf(ctx), rowIdOf('Preset', id), {
         name: input.name ?? undefined,

@@ -2,7 +2,13 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Roo
 import { notFound } from '../../errors/index.js';
 import { audit, principalOf, type GraphQLContext } from '../context.js';
 import { rowIdOf } from '../ids.js';
-import { CreateSpaceInput, CreateTenantInput, UpdateOrganizationInput, UpdateSpaceInput, UpdateTenantInput } from '../inputs/tenancy.input.js';
+import {
+  CreateSpaceInput,
+  CreateTenantInput,
+  UpdateOrganizationInput,
+  UpdateSpaceInput,
+  UpdateTenantInput,
+} from '../inputs/tenancy.input.js';
 import { Organization, Space, Tenant } from '../types/tenancy.type.js';
 
 @Resolver(() => Space)
@@ -36,16 +42,37 @@ export class SpaceResolver {
   @Authorized('admin')
   @Mutation(() => Space)
   async createSpace(@Arg('input') input: CreateSpaceInput, @Ctx() ctx: GraphQLContext): Promise<Space> {
-    const space = await ctx.services.tenancy.createSpace(principalOf(ctx), { ...input, tenantId: rowIdOf('Tenant', input.tenantId) });
-    await audit(ctx, { action: 'space.create', resourceType: 'Space', resourceId: Space.from(space).id, tenantId: space.tenantId, spaceId: space.id, details: { slug: space.slug } });
+    const space = await ctx.services.tenancy.createSpace(principalOf(ctx), {
+      ...input,
+      tenantId: rowIdOf('Tenant', input.tenantId),
+    });
+    await audit(ctx, {
+      action: 'space.create',
+      resourceType: 'Space',
+      resourceId: Space.from(space).id,
+      tenantId: space.tenantId,
+      spaceId: space.id,
+      details: { slug: space.slug },
+    });
     return Space.from(space);
   }
 
   @Authorized('admin')
   @Mutation(() => Space)
-  async updateSpace(@Arg('id', () => ID) id: string, @Arg('input') input: UpdateSpaceInput, @Ctx() ctx: GraphQLContext): Promise<Space> {
+  async updateSpace(
+    @Arg('id', () => ID) id: string,
+    @Arg('input') input: UpdateSpaceInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Space> {
     const space = await ctx.services.tenancy.updateSpace(principalOf(ctx), rowIdOf('Space', id), input);
-    await audit(ctx, { action: 'space.update', resourceType: 'Space', resourceId: id, tenantId: space.tenantId, spaceId: space.id, details: { ...input } });
+    await audit(ctx, {
+      action: 'space.update',
+      resourceType: 'Space',
+      resourceId: id,
+      tenantId: space.tenantId,
+      spaceId: space.id,
+      details: { ...input },
+    });
     return Space.from(space);
   }
 
@@ -55,7 +82,13 @@ export class SpaceResolver {
     const rowId = rowIdOf('Space', id);
     const space = await ctx.services.tenancy.space(principalOf(ctx), rowId);
     await ctx.services.tenancy.deleteSpace(principalOf(ctx), rowId);
-    await audit(ctx, { action: 'space.delete', resourceType: 'Space', resourceId: id, tenantId: space.tenantId, spaceId: null });
+    await audit(ctx, {
+      action: 'space.delete',
+      resourceType: 'Space',
+      resourceId: id,
+      tenantId: space.tenantId,
+      spaceId: null,
+    });
     return true;
   }
 }
@@ -85,15 +118,31 @@ export class TenantResolver {
   @Mutation(() => Tenant)
   async createTenant(@Arg('input') input: CreateTenantInput, @Ctx() ctx: GraphQLContext): Promise<Tenant> {
     const tenant = await ctx.services.tenancy.createTenant(principalOf(ctx), input);
-    await audit(ctx, { action: 'tenant.create', resourceType: 'Tenant', resourceId: Tenant.from(tenant).id, tenantId: tenant.id, details: { slug: tenant.slug } });
+    await audit(ctx, {
+      action: 'tenant.create',
+      resourceType: 'Tenant',
+      resourceId: Tenant.from(tenant).id,
+      tenantId: tenant.id,
+      details: { slug: tenant.slug },
+    });
     return Tenant.from(tenant);
   }
 
   @Authorized('admin')
   @Mutation(() => Tenant)
-  async updateTenant(@Arg('id', () => ID) id: string, @Arg('input') input: UpdateTenantInput, @Ctx() ctx: GraphQLContext): Promise<Tenant> {
+  async updateTenant(
+    @Arg('id', () => ID) id: string,
+    @Arg('input') input: UpdateTenantInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Tenant> {
     const tenant = await ctx.services.tenancy.updateTenant(principalOf(ctx), rowIdOf('Tenant', id), input);
-    await audit(ctx, { action: 'tenant.update', resourceType: 'Tenant', resourceId: id, tenantId: tenant.id, details: { ...input } });
+    await audit(ctx, {
+      action: 'tenant.update',
+      resourceType: 'Tenant',
+      resourceId: id,
+      tenantId: tenant.id,
+      details: { ...input },
+    });
     return Tenant.from(tenant);
   }
 
@@ -114,10 +163,20 @@ export class OrganizationResolver {
   }
 
   @Authorized('admin')
-  @Mutation(() => Organization, { description: "Changes the caller's organization (organization-wide admin keys only)." })
-  async updateOrganization(@Arg('input') input: UpdateOrganizationInput, @Ctx() ctx: GraphQLContext): Promise<Organization> {
+  @Mutation(() => Organization, {
+    description: "Changes the caller's organization (organization-wide admin keys only).",
+  })
+  async updateOrganization(
+    @Arg('input') input: UpdateOrganizationInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Organization> {
     const org = await ctx.services.tenancy.updateOrganization(principalOf(ctx), input);
-    await audit(ctx, { action: 'organization.update', resourceType: 'Organization', resourceId: Organization.from(org).id, details: { ...input } });
+    await audit(ctx, {
+      action: 'organization.update',
+      resourceType: 'Organization',
+      resourceId: Organization.from(org).id,
+      details: { ...input },
+    });
     return Organization.from(org);
   }
 }

@@ -4,7 +4,10 @@ import { toPublicId } from '../../ids/index.js';
 import { ScopeEnum, SigningKeyStatusEnum } from './enums.js';
 import { Node } from './node.type.js';
 
-@ObjectType({ implements: Node, description: 'An API key. Its secret is shown once, at creation, and never stored.' })
+@ObjectType({
+  implements: Node,
+  description: 'An API key. Its secret is shown once, at creation, and never stored.',
+})
 export class ApiKey extends Node {
   @Field() name: string;
   @Field({ description: 'The public part of the key: `tsk_<keyId>_…`.' }) keyId: string;
@@ -50,7 +53,8 @@ export class SigningKey {
   @Field() kid: string;
   @Field(() => SigningKeyStatusEnum) status: SigningKeyStatusEnum;
   @Field() createdAt: Date;
-  @Field(() => Date, { nullable: true, description: 'When a rotated key stops verifying.' }) verifyUntil: Date | null;
+  @Field(() => Date, { nullable: true, description: 'When a rotated key stops verifying.' })
+  verifyUntil: Date | null;
 
   static from(row: SigningKeyEntity): SigningKey {
     return Object.assign(new SigningKey(), {

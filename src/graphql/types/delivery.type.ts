@@ -21,7 +21,11 @@ export class Image {
 export class ResponsiveImage {
   @Field({ description: 'Fallback src: the largest width.' }) src: string;
   @Field() srcSet: string;
-  @Field(() => String, { nullable: true, description: 'The same widths in WebP, for a <source type="image/webp"> when the main format is not negotiated.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The same widths in WebP, for a <source type="image/webp"> when the main format is not negotiated.',
+  })
   webpSrcSet: string | null;
   @Field() sizes: string;
   @Field(() => Int) width: number;
@@ -60,16 +64,23 @@ export class Variant extends Node {
   }
 }
 
-@ObjectType({ implements: Node, description: 'A named transform: `preset_{slug}` in URLs, `preset:` in GraphQL.' })
+@ObjectType({
+  implements: Node,
+  description: 'A named transform: `preset_{slug}` in URLs, `preset:` in GraphQL.',
+})
 export class Preset extends Node {
   @Field() name: string;
   @Field() slug: string;
   @Field(() => Transform) transform: Transform;
   @Field({ description: 'Canonical ops string; changes when the preset is edited.' }) canonical: string;
-  @Field({ description: 'Render it in the background for every new or replaced matching asset.' }) autoGenerate: boolean;
-  @Field(() => [String], { description: 'Only assets with one of these tags (empty: all).' }) matchTags: string[];
-  @Field(() => [String], { description: 'Only assets in one of these folders or below (empty: all).' }) matchFolders: string[];
-  @Field({ description: 'True for an organization-wide preset, inherited by every space.' }) organizationWide: boolean;
+  @Field({ description: 'Render it in the background for every new or replaced matching asset.' })
+  autoGenerate: boolean;
+  @Field(() => [String], { description: 'Only assets with one of these tags (empty: all).' })
+  matchTags: string[];
+  @Field(() => [String], { description: 'Only assets in one of these folders or below (empty: all).' })
+  matchFolders: string[];
+  @Field({ description: 'True for an organization-wide preset, inherited by every space.' })
+  organizationWide: boolean;
   @Field() createdAt: Date;
   @Field() updatedAt: Date;
   entity: PresetEntity;

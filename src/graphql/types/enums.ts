@@ -52,5 +52,6 @@ export enum SigningKeyStatusEnum {
 }
 registerEnumType(SigningKeyStatusEnum, {
   name: 'SigningKeyStatus',
-  description: 'ACTIVE signs new URLs; RETIRING still verifies until `verifyUntil`; RETIRED verifies nothing.',
+  description:
+    'ACTIVE signs new URLs; RETIRING still verifies until `verifyUntil`; RETIRED verifies nothing.',
 });

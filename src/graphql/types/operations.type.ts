@@ -6,12 +6,14 @@ import { Preset, Variant } from './delivery.type.js';
 @ObjectType({ description: 'Usage of a space on one day (UTC).' })
 export class UsageDay {
   @Field({ description: 'YYYY-MM-DD.' }) date: string;
-  @Field(() => Int, { description: 'Image requests served (all cache layers, 304s included).' }) requests: number;
+  @Field(() => Int, { description: 'Image requests served (all cache layers, 304s included).' })
+  requests: number;
   @Field(() => Float, { description: 'Bytes of image bodies served.' }) bytesServed: number;
   @Field(() => Int) renders: number;
   @Field(() => Float, { description: 'Milliseconds spent rendering.' }) renderMs: number;
   @Field(() => Int) uploads: number;
-  @Field(() => Float, { description: 'Originals plus variants stored, bytes, at the last count of the day.' }) storedBytes: number;
+  @Field(() => Float, { description: 'Originals plus variants stored, bytes, at the last count of the day.' })
+  storedBytes: number;
 
   static from(row: UsageDayEntity): UsageDay {
     return Object.assign(new UsageDay(), {
@@ -62,7 +64,10 @@ export enum ProcessingStatus {
   DONE = 'done',
   FAILED = 'failed',
 }
-registerEnumType(ProcessingStatus, { name: 'ProcessingStatus', description: 'Where an eager variant stands.' });
+registerEnumType(ProcessingStatus, {
+  name: 'ProcessingStatus',
+  description: 'Where an eager variant stands.',
+});
 
 @ObjectType({ description: 'An eager preset of an asset and its render.' })
 export class EagerVariant {

@@ -23,7 +23,10 @@ export class Organization extends Node {
   }
 }
 
-@ObjectType({ implements: Node, description: 'A tenant of an organization: a brand, an environment, a client.' })
+@ObjectType({
+  implements: Node,
+  description: 'A tenant of an organization: a brand, an environment, a client.',
+})
 export class Tenant extends Node {
   @Field() slug: string;
   @Field() name: string;
@@ -43,13 +46,19 @@ export class Tenant extends Node {
   }
 }
 
-@ObjectType({ implements: Node, description: 'A library of assets, with its own access defaults and transform policy.' })
+@ObjectType({
+  implements: Node,
+  description: 'A library of assets, with its own access defaults and transform policy.',
+})
 export class Space extends Node {
   @Field() slug: string;
   @Field() name: string;
-  @Field(() => AccessEnum, { description: 'Access of new assets when an upload does not say.' }) defaultAccess: AccessEnum;
+  @Field(() => AccessEnum, { description: 'Access of new assets when an upload does not say.' })
+  defaultAccess: AccessEnum;
   @Field(() => TransformPolicyEnum) transformPolicy: TransformPolicyEnum;
-  @Field({ description: 'Keep GPS position in stored EXIF (off by default: it reveals where a photo was taken).' })
+  @Field({
+    description: 'Keep GPS position in stored EXIF (off by default: it reveals where a photo was taken).',
+  })
   keepGps: boolean;
   @Field() createdAt: Date;
   @Field() updatedAt: Date;

@@ -19,20 +19,34 @@ import {
 } from '../../transforms/index.js';
 
 const GRAVITY_NAMES: Readonly<Record<string, string>> = {
-  center: 'CENTER', n: 'NORTH', ne: 'NORTH_EAST', e: 'EAST', se: 'SOUTH_EAST', s: 'SOUTH', sw: 'SOUTH_WEST', w: 'WEST', nw: 'NORTH_WEST',
+  center: 'CENTER',
+  n: 'NORTH',
+  ne: 'NORTH_EAST',
+  e: 'EAST',
+  se: 'SOUTH_EAST',
+  s: 'SOUTH',
+  sw: 'SOUTH_WEST',
+  w: 'WEST',
+  nw: 'NORTH_WEST',
 };
 
 /** A GraphQL enum whose values are the plan's own values (`NORTH_EAST` → `ne`). */
-function enumOf(name: string, values: readonly (string | number)[], description: string): Record<string, string> {
+function enumOf(
+  name: string,
+  values: readonly (string | number)[],
+  description: string,
+): Record<string, string> {
   const members: Record<string, string> = {};
-  for (const value of values) members[GRAVITY_NAMES[String(value)] ?? String(value).toUpperCase()] = String(value);
+  for (const value of values)
+    members[GRAVITY_NAMES[String(value)] ?? String(value).toUpperCase()] = String(value);
   registerEnumType(members, { name, description });
   return members;
 }
 
 const enums = new Map<string, Record<string, string>>();
 for (const op of OPERATIONS) {
-  if (op.graphql.kind === 'enum') enums.set(op.field, enumOf(op.graphql.name, op.graphql.values, op.description));
+  if (op.graphql.kind === 'enum')
+    enums.set(op.field, enumOf(op.graphql.name, op.graphql.values, op.description));
 }
 export const CornerEnum = enumOf('Corner', CORNERS, 'A corner of the image.');
 
@@ -92,7 +106,9 @@ function outputType(field: string, shape: Shape): ReturnTypeFunc {
   return inputType(field, shape);
 }
 
-@InputType({ description: 'An image transform. Every field is optional; see the URL grammar for what each does.' })
+@InputType({
+  description: 'An image transform. Every field is optional; see the URL grammar for what each does.',
+})
 export class TransformInput {
   [field: string]: unknown;
 }
@@ -128,6 +144,9 @@ export function transformInputRecord(input: TransformInput): Record<string, unkn
  * The plan of a TransformInput, checked as the URL grammar checks it.
  * @throws DomainError BAD_USER_INPUT naming the field (`details.field`).
  */
-export function transformInputToPlan(input: TransformInput, limits: Partial<GrammarLimits> = {}): TransformPlan {
+export function transformInputToPlan(
+  input: TransformInput,
+  limits: Partial<GrammarLimits> = {},
+): TransformPlan {
   return planFromInput(transformInputRecord(input), limits);
 }

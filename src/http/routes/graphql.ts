@@ -31,7 +31,10 @@ const wantsHtml = (request: FastifyRequest): boolean => {
  * graphql-upload, and the GraphiQL playground for browsers (`GET` with `Accept: text/html`).
  * Apollo's CSRF prevention stays on: multipart requests need an `apollo-require-preflight` header.
  */
-export async function registerGraphQLRoute(app: FastifyInstance, options: GraphQLRouteOptions): Promise<void> {
+export async function registerGraphQLRoute(
+  app: FastifyInstance,
+  options: GraphQLRouteOptions,
+): Promise<void> {
   await app.register(async (scope) => {
     // Multipart bodies are read by graphql-upload, after Apollo's CSRF headers are known to be there.
     scope.addContentTypeParser('multipart/form-data', (_request, _payload, done) => done(null, undefined));
@@ -39,10 +42,15 @@ export async function registerGraphQLRoute(app: FastifyInstance, options: GraphQ
       if (!request.headers['content-type']?.toLowerCase().startsWith('multipart/form-data')) return;
       // Without a preflight header Apollo refuses the request (CSRF): do not read the files first.
       if (!request.headers['apollo-require-preflight'] && !request.headers['x-apollo-operation-name']) return;
-      request.body = await processRequest(request.raw, reply.raw, { maxFileSize: options.maxFileSize, maxFiles: 1 });
+      request.body = await processRequest(request.raw, reply.raw, {
+        maxFileSize: options.maxFileSize,
+        maxFiles: 1,
+      });
     });
 
-    const handler = fastifyApolloHandler(options.apollo, { context: async (request) => options.context(request) });
+    const handler = fastifyApolloHandler(options.apollo, {
+      context: async (request) => options.context(request),
+    });
     scope.route({
       method: ['GET', 'POST', 'OPTIONS'],
       url: '/graphql',

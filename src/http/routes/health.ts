@@ -26,16 +26,26 @@ async function run(check: ReadinessCheck): Promise<string | undefined> {
 }
 
 /** `GET /healthz`: the process is alive. `GET /readyz`: every dependency answers, or 503 naming those that do not. */
-export async function registerHealthRoutes(app: FastifyInstance, checks: readonly ReadinessCheck[]): Promise<void> {
-  app.get('/healthz', async (_request, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
+export async function registerHealthRoutes(
+  app: FastifyInstance,
+  checks: readonly ReadinessCheck[],
+): Promise<void> {
+  app.get('/healthz', async (_request, reply) =>
+    reply.header('cache-control', 'no-store').send({ status: 'ok' }),
+  );
   app.get('/readyz', async (_request, reply) => {
     const results = await Promise.all(checks.map(async (c) => [c.name, await run(c)] as const));
     const failing = results.filter(([, problem]) => problem !== undefined);
     const body = {
       status: failing.length === 0 ? 'ready' : 'unavailable',
-      checks: Object.fromEntries(results.map(([name, problem]) => [name, problem === undefined ? 'ok' : `error: ${problem}`])),
+      checks: Object.fromEntries(
+        results.map(([name, problem]) => [name, problem === undefined ? 'ok' : `error: ${problem}`]),
+      ),
       ...(failing.length > 0 ? { unavailable: failing.map(([name]) => name) } : {}),
     };
-    return reply.code(failing.length === 0 ? 200 : 503).header('cache-control', 'no-store').send(body);
+    return reply
+      .code(failing.length === 0 ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send(body);
   });
 }

@@ -47,7 +47,11 @@ function commonHeaders(reply: FastifyReply, cacheControl: string, etag: string):
  * canonical URL, 304 on a matching `If-None-Match`, the bytes with their cache headers, and which
  * layer answered (`X-Cache`, `Server-Timing`). Errors are problem+json with their status.
  */
-export async function registerImageRoute(app: FastifyInstance, delivery: DeliveryService, usage: UsageMeter): Promise<void> {
+export async function registerImageRoute(
+  app: FastifyInstance,
+  delivery: DeliveryService,
+  usage: UsageMeter,
+): Promise<void> {
   app.route<{ Params: ImageParams; Querystring: ImageQuery }>({
     method: ['GET', 'HEAD'],
     url: '/v1/:access/:org/:tenant/:space/img/:assetId/:version/*',
@@ -65,7 +69,11 @@ export async function registerImageRoute(app: FastifyInstance, delivery: Deliver
         accept: request.headers.accept,
       });
       if (answer.kind === 'redirect') {
-        return reply.code(301).header('location', answer.location).header('cache-control', answer.cacheControl).send();
+        return reply
+          .code(301)
+          .header('location', answer.location)
+          .header('cache-control', answer.cacheControl)
+          .send();
       }
       if (answer.kind === 'original') {
         commonHeaders(reply, answer.cacheControl, answer.etag);
@@ -88,7 +96,11 @@ export async function registerImageRoute(app: FastifyInstance, delivery: Deliver
         .header('x-cache', variant.layer)
         .header(
           'server-timing',
-          [`cache;desc="${variant.layer}"`, ...(variant.renderMs === undefined ? [] : [`render;dur=${variant.renderMs}`]), `total;dur=${totalMs.toFixed(1)}`].join(', '),
+          [
+            `cache;desc="${variant.layer}"`,
+            ...(variant.renderMs === undefined ? [] : [`render;dur=${variant.renderMs}`]),
+            `total;dur=${totalMs.toFixed(1)}`,
+          ].join(', '),
         );
       if (notModified(request, variant.meta.sha256)) {
         usage.recordServe(answer.space, 0, variant.meta.key);
