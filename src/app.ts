@@ -99,7 +99,8 @@ function dataDirSecret(dataPath: string, name: string): Buffer {
   return secret;
 }
 
-function createStore(config: Config): ObjectStore {
+/** The object store the configuration names (S3 when S3_BUCKET is set, else local disk). */
+export function createStore(config: Config): ObjectStore {
   if (config.s3Bucket !== undefined) {
     return new S3ObjectStore({
       bucket: config.s3Bucket,

@@ -4,6 +4,8 @@
  *        creates an organization, tenant, space and admin API key, and prints them
  *   migrate
  *        applies pending registry migrations
+ *   fsck [--repair] [--json]
+ *        lists registry rows without objects and objects without rows; --repair fixes them
  */
 import 'reflect-metadata';
 import { join } from 'node:path';
@@ -12,7 +14,9 @@ import { ApiKeyService } from './auth/api-keys.js';
 import { ConfigError, loadConfig } from './config/index.js';
 import { DataDirInUseError } from './db/embedded-postgres.js';
 import { openRegistry } from './db/registry.js';
+import { createStore } from './app.js';
 import { DEFAULT_PRESETS } from './media/eager.service.js';
+import { Fsck } from './media/fsck.service.js';
 import { PresetsService } from './media/presets.service.js';
 import { bootstrapOrganization } from './tenancy/bootstrap.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
@@ -22,6 +26,8 @@ const USAGE = `usage: tessera <command>
       create an organization, tenant, space and admin API key
   migrate
       apply pending registry migrations
+  fsck [--repair] [--json]
+      list rows without objects and objects without rows (exit 1 when any); --repair fixes them
 `;
 
 async function run(argv: string[]): Promise<number> {
@@ -86,6 +92,40 @@ async function run(argv: string[]): Promise<number> {
         await registry.close();
       }
       return 0;
+    }
+    case 'fsck': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { repair: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+      });
+      const registry = await openRegistry(registryOptions);
+      const store = createStore(config);
+      try {
+        const report = await new Fsck(registry.dataSource, store).run({ repair: values.repair });
+        const problems =
+          report.assetsWithoutOriginal.length +
+          report.variantsWithoutObject.length +
+          report.objectsWithoutRow.length;
+        if (values.json) {
+          process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        } else {
+          const section = (title: string, items: string[]) =>
+            `${title}: ${items.length}${items.length > 0 ? `\n${items.map((i) => `  ${i}`).join('\n')}` : ''}\n`;
+          process.stdout.write(
+            section('assets without their original', report.assetsWithoutOriginal) +
+              section('variants without their object', report.variantsWithoutObject) +
+              section('objects without a row', report.objectsWithoutRow) +
+              (report.repaired
+                ? `repaired: ${report.repaired.deletedObjects} objects deleted, ${report.repaired.deletedVariantRows} variant rows dropped, ${report.repaired.deletedAssets} broken assets removed\n`
+                : problems > 0
+                  ? 'run again with --repair to fix\n'
+                  : 'registry and storage agree\n'),
+          );
+        }
+        return problems > 0 && !values.repair ? 1 : 0;
+      } finally {
+        await registry.close();
+      }
     }
     default:
       process.stderr.write(USAGE);
