@@ -1,5 +1,6 @@
 /** Markdown tables the README carries, derived from the code so they cannot drift. */
 import { describeConfig } from '../config/index.js';
+import { describeOperations } from '../transforms/index.js';
 
 const cell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
@@ -11,9 +12,17 @@ export function configTable(): string {
   return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
+/** The URL grammar: one row per operation of the operations table. */
+export function operationsTable(): string {
+  const rows = describeOperations().map(
+    (r) => `| \`${r.token}\` | ${cell(r.argument)} | ${r.range === '' ? '—' : cell(r.range)} | ${cell(r.description)} |`,
+  );
+  return ['| token | argument | range / default | what it does |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
 /** Every generated table, by marker name. */
 export function generatedTables(): Record<string, string> {
-  return { config: configTable() };
+  return { config: configTable(), operations: operationsTable() };
 }
 
 /** Replaces the text between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`. */
