@@ -15,9 +15,12 @@ export function configTable(): string {
 /** The URL grammar: one row per operation of the operations table. */
 export function operationsTable(): string {
   const rows = describeOperations().map(
-    (r) => `| \`${r.token}\` | ${cell(r.argument)} | ${r.range === '' ? '—' : cell(r.range)} | ${cell(r.description)} |`,
+    (r) =>
+      `| \`${r.token}\` | ${cell(r.argument)} | ${r.range === '' ? '—' : cell(r.range)} | ${cell(r.description)} |`,
   );
-  return ['| token | argument | range / default | what it does |', '| --- | --- | --- | --- |', ...rows].join('\n');
+  return ['| token | argument | range / default | what it does |', '| --- | --- | --- | --- |', ...rows].join(
+    '\n',
+  );
 }
 
 /** Every generated table, by marker name. */

@@ -209,12 +209,10 @@ export class PresetsService {
   /** Organization-wide presets. */
   async listOrganization(principal: Principal): Promise<PresetEntity[]> {
     requireScope(principal, 'assets:read');
-    return this.db
-      .getRepository(PresetEntity)
-      .find({
-        where: { organizationId: principal.organizationId, spaceId: IsNull() },
-        order: { slug: 'ASC' },
-      });
+    return this.db.getRepository(PresetEntity).find({
+      where: { organizationId: principal.organizationId, spaceId: IsNull() },
+      order: { slug: 'ASC' },
+    });
   }
 
   /**

@@ -134,11 +134,9 @@ export class SigningKeyService {
   /** The organization's keys, newest first (secrets are never exposed by callers). */
   async list(principal: Principal): Promise<SigningKeyEntity[]> {
     requireScope(principal, 'admin');
-    return this.db
-      .getRepository(SigningKeyEntity)
-      .find({
-        where: { organizationId: principal.organizationId },
-        order: { createdAt: 'DESC', id: 'DESC' },
-      });
+    return this.db.getRepository(SigningKeyEntity).find({
+      where: { organizationId: principal.organizationId },
+      order: { createdAt: 'DESC', id: 'DESC' },
+    });
   }
 }
