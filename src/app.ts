@@ -52,6 +52,7 @@ import { UploadsService } from './media/uploads.service.js';
 import { AddressGuard } from './net/address-guard.js';
 import { WebhookPurgeHook } from './net/purge-webhook.js';
 import { createLogger, type Logger } from './observability/logger.js';
+import { measuredStore, Metrics } from './observability/metrics.js';
 import { SigningKeyService } from './signing/signing-keys.service.js';
 import { LocalObjectStore } from './storage/local-store.js';
 import type { ObjectStore } from './storage/object-store.js';
@@ -67,6 +68,7 @@ export interface Tessera {
   readonly registry: Registry;
   readonly state: SharedState;
   readonly store: ObjectStore;
+  readonly metrics: Metrics;
   /** `$DATA_DIR/bootstrap.json`. */
   readonly bootstrapFile: string;
   readonly services: TesseraServices;
@@ -134,7 +136,9 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     config.redisUrl === undefined
       ? new MemoryState()
       : new RedisState({ url: config.redisUrl, prefix: config.redisPrefix });
-  const store = createStore(config);
+  const rawStore = createStore(config);
+  const metrics = new Metrics(() => queue.counts());
+  const store = measuredStore(rawStore, metrics);
 
   const db = registry.dataSource;
   const tenancy = new TenancyService(db);
@@ -287,6 +291,14 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     ),
   );
   http.addHook('onResponse', async (request, reply) => {
+    metrics.httpDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
     request.log.info(
       {
         method: request.method,
@@ -362,13 +374,21 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     return bootstrapKey;
   };
 
-  const contextOf = async (request: FastifyRequest): Promise<GraphQLContext> => ({
-    auth: await authenticator.authenticate(request.headers.authorization),
-    origin: { ip: request.ip, userAgent: request.headers['user-agent'], requestId: request.id },
-    services,
-    loaders: createLoaders(loaderSources),
-    limits: { maxPageSize: config.graphqlMaxPageSize, transforms: transformLimits },
-  });
+  const contextOf = async (request: FastifyRequest): Promise<GraphQLContext> => {
+    const auth = await authenticator.authenticate(request.headers.authorization);
+    if (auth.principal)
+      request.log = request.log.child({
+        actor: auth.principal.actorId,
+        organization: auth.principal.organizationId,
+      });
+    return {
+      auth,
+      origin: { ip: request.ip, userAgent: request.headers['user-agent'], requestId: request.id },
+      services,
+      loaders: createLoaders(loaderSources),
+      limits: { maxPageSize: config.graphqlMaxPageSize, transforms: transformLimits },
+    };
+  };
 
   await registerHealthRoutes(http, [
     { name: 'registry', check: () => registry.check() },
@@ -381,9 +401,15 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     playground: new PlaygroundPages(readBootstrapKey),
     maxFileSize: config.maxUploadBytes,
   });
-  await registerImageRoute(http, delivery, usage);
-  if (store instanceof LocalObjectStore) {
-    await registerUploadFormRoute(http, { store, maxUploadBytes: config.maxUploadBytes });
+  await registerImageRoute(http, delivery, usage, metrics);
+  http.get('/metrics', async (_request, reply) =>
+    reply
+      .header('content-type', metrics.registry.contentType)
+      .header('cache-control', 'no-store')
+      .send(await metrics.text()),
+  );
+  if (rawStore instanceof LocalObjectStore) {
+    await registerUploadFormRoute(http, { store: rawStore, maxUploadBytes: config.maxUploadBytes });
   }
 
   const maintenance = new Maintenance(db, store, logger, {
@@ -420,7 +446,8 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     queue,
     registry,
     state,
-    store,
+    store: rawStore,
+    metrics,
     bootstrapFile,
     services,
     cleanup,
@@ -440,7 +467,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       await usage.stop();
       await queue.close();
       await state.close();
-      if (store instanceof S3ObjectStore) store.close();
+      if (rawStore instanceof S3ObjectStore) rawStore.close();
       await registry.close();
     },
   };

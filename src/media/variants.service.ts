@@ -59,7 +59,7 @@ export interface VariantsOptions {
   /** How often a waiter looks for the render another node is doing. */
   readonly pollMs?: number;
   /** Told of every render this process performs (metering). */
-  readonly onRender?: (asset: AssetEntity, ms: number) => void;
+  readonly onRender?: (asset: AssetEntity, ms: number, format: OutputFormat) => void;
 }
 
 /** Content address of a variant: asset, version, original bytes, canonical ops and format. */
@@ -294,7 +294,7 @@ export class VariantsService {
     });
     const processingMs = Date.now() - started;
     this.rendersDone += 1;
-    this.options.onRender?.(asset, processingMs);
+    this.options.onRender?.(asset, processingMs, format);
     const sha256 = createHash('sha256').update(rendered.data).digest('hex');
     const storageKey = variantStorageKey(asset, key, format);
     await this.store.write(storageKey, rendered.data, {

@@ -3,10 +3,11 @@
  * that skips a suite (naming the missing component) when one is absent on a newcomer's machine.
  * With TESSERA_TEST_REQUIRE_ALL=1 the global setup has already failed the run instead.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe } from '@jest/globals';
 
-export type Service = 'postgres' | 'redis' | 's3' | 'chromium';
+export type Service = 'postgres' | 'redis' | 's3' | 'chromium' | 'docker-compose';
 
 /** Debian's Chromium, driven by playwright-core. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -35,6 +36,8 @@ export function available(service: Service): boolean {
       return testServices.s3.endpoint !== '';
     case 'chromium':
       return existsSync(CHROMIUM_PATH);
+    case 'docker-compose':
+      return spawnSync('sh', ['-c', 'command -v docker-compose']).status === 0;
   }
 }
 

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../../errors/index.js';
 import type { DeliveryService } from '../../media/delivery.service.js';
 import type { UsageMeter } from '../../media/usage.service.js';
+import type { Metrics } from '../../observability/metrics.js';
 
 interface ImageParams {
   access: string;
@@ -51,6 +52,7 @@ export async function registerImageRoute(
   app: FastifyInstance,
   delivery: DeliveryService,
   usage: UsageMeter,
+  metrics: Metrics,
 ): Promise<void> {
   app.route<{ Params: ImageParams; Querystring: ImageQuery }>({
     method: ['GET', 'HEAD'],
@@ -80,14 +82,17 @@ export async function registerImageRoute(
         reply.header('content-type', answer.contentType).header('x-cache', 'original');
         if (notModified(request, answer.etag)) {
           usage.recordServe(answer.space, 0);
+          metrics.recordImage(answer.space.id, 0);
           return reply.code(304).send();
         }
         reply.header('content-length', String(answer.bytes));
         if (request.method === 'HEAD') return reply.send();
         usage.recordServe(answer.space, answer.bytes);
+        metrics.recordImage(answer.space.id, answer.bytes);
         return reply.send(await answer.body());
       }
       const { variant } = answer;
+      metrics.cacheHits.inc({ layer: variant.layer });
       commonHeaders(reply, answer.cacheControl, variant.meta.sha256);
       if (answer.vary) reply.header('vary', 'Accept');
       const totalMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -104,11 +109,13 @@ export async function registerImageRoute(
         );
       if (notModified(request, variant.meta.sha256)) {
         usage.recordServe(answer.space, 0, variant.meta.key);
+        metrics.recordImage(answer.space.id, 0);
         return reply.code(304).send();
       }
       reply.header('content-length', String(variant.data.length));
       if (request.method === 'HEAD') return reply.send();
       usage.recordServe(answer.space, variant.data.length, variant.meta.key);
+      metrics.recordImage(answer.space.id, variant.data.length);
       return reply.send(variant.data);
     },
   });
