@@ -24,6 +24,7 @@ import { ErrorCode, isDomainError } from './errors/index.js';
 import type { GraphQLContext, GraphQLServices } from './graphql/context.js';
 import { createFormatError } from './graphql/format-error.js';
 import { createLoaders } from './graphql/loaders.js';
+import { queryLimitsPlugin } from './graphql/limits.js';
 import { buildTesseraSchema } from './graphql/schema.js';
 import { internalProblem, problemOf, sendProblem } from './http/problem.js';
 import { registerGraphQLRoute } from './http/routes/graphql.js';
@@ -40,6 +41,7 @@ import { DeliveryService } from './media/delivery.service.js';
 import { DEFAULT_PRESETS, EagerPresets } from './media/eager.service.js';
 import { Maintenance, MAINTENANCE_JOB } from './media/maintenance.service.js';
 import { PresetsService } from './media/presets.service.js';
+import { RateLimiter, rateLimitHeaders } from './media/rate-limits.js';
 import { UsageMeter } from './media/usage.service.js';
 import { RenderSlots } from './media/render-slots.js';
 import { VariantQueries, VariantsService } from './media/variants.service.js';
@@ -204,7 +206,16 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     },
   );
   const variantQueries = new VariantQueries(db);
-  const delivery = new DeliveryService(db, tenancy, presets, variants, signingKeys, store, {
+  const limiter = new RateLimiter(
+    state,
+    {
+      graphql: config.rateLimitGraphqlPerMinute,
+      image: config.rateLimitImagesPerMinute,
+      render: config.rateLimitRendersPerMinute,
+    },
+    (error) => logger.warn({ err: error }, 'rate limit counters unreachable: letting requests through'),
+  );
+  const delivery = new DeliveryService(db, tenancy, presets, variants, signingKeys, store, limiter, {
     baseUrl: config.baseUrl,
     limits: transformLimits,
   });
@@ -258,7 +269,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     loggerInstance: logger as FastifyBaseLogger,
     disableRequestLogging: true,
     trustProxy: config.trustProxy,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: config.graphqlMaxBodyBytes,
     maxParamLength: 1100,
     // A client that stalls mid-request cannot hold a connection for ever.
     requestTimeout: 300_000,
@@ -357,7 +368,17 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     introspection: config.graphqlIntrospection,
     includeStacktraceInErrorResponses: false,
     formatError: createFormatError((error) => logger.error({ err: error }, 'GraphQL resolver failed')),
-    plugins: [ApolloServerPluginLandingPageDisabled(), fastifyApolloDrainPlugin(http)],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      fastifyApolloDrainPlugin(http),
+      queryLimitsPlugin({
+        maxDepth: config.graphqlMaxDepth,
+        maxAliases: config.graphqlMaxAliases,
+        maxCost: config.graphqlMaxCost,
+        defaultPageSize: Math.min(20, config.graphqlMaxPageSize),
+        maxPageSize: config.graphqlMaxPageSize,
+      }),
+    ],
   });
   await apollo.start();
 
@@ -400,8 +421,13 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     context: contextOf,
     playground: new PlaygroundPages(readBootstrapKey),
     maxFileSize: config.maxUploadBytes,
+    rateLimit: async (request) => {
+      const keyId = /^Bearer\s+tsk_([0-9a-z]{16})_/i.exec(request.headers.authorization ?? '')?.[1];
+      const decision = await limiter.enforce('graphql', keyId ? `key:${keyId}` : `ip:${request.ip}`);
+      return decision ? rateLimitHeaders(decision) : {};
+    },
   });
-  await registerImageRoute(http, delivery, usage, metrics);
+  await registerImageRoute(http, { delivery, usage, metrics, limiter });
   http.get('/metrics', async (_request, reply) =>
     reply
       .header('content-type', metrics.registry.contentType)

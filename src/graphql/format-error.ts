@@ -13,6 +13,8 @@ const REQUEST_CODES = new Set([
   'BAD_REQUEST',
 ]);
 
+const OWN_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
 export interface ErrorReporter {
   (error: unknown, formatted: GraphQLFormattedError): void;
 }
@@ -55,6 +57,16 @@ export function createFormatError(report: ErrorReporter) {
     }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && REQUEST_CODES.has(code)) return formatted;
+    // Errors the server raises itself before execution (query limits) carry one of our codes.
+    if (
+      cause instanceof GraphQLError &&
+      cause.originalError == null &&
+      typeof code === 'string' &&
+      OWN_CODES.has(code)
+    ) {
+      const { http: _http, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
     if (cause instanceof GraphQLError && cause.originalError === undefined && code === undefined) {
       // Errors graphql-js raises itself while executing (e.g. a variable of the wrong type).
       return { ...formatted, extensions: { code: ErrorCode.BadUserInput } };

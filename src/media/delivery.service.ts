@@ -21,6 +21,7 @@ import {
   type TransformPlan,
 } from '../transforms/index.js';
 import { presetPlan, type PresetsService } from './presets.service.js';
+import type { RateLimiter } from './rate-limits.js';
 import type { DeliveredVariant, VariantsService } from './variants.service.js';
 
 /** An image URL as the HTTP edge received it. */
@@ -38,6 +39,8 @@ export interface ImageRequest {
   readonly kid?: string;
   readonly sig?: string;
   readonly accept?: string;
+  /** The client's address, for the per-client render limit. */
+  readonly clientIp?: string;
 }
 
 /** The space an answer is counted against. */
@@ -87,6 +90,7 @@ export class DeliveryService {
     private readonly variants: VariantsService,
     private readonly signing: SigningKeyService,
     private readonly store: ObjectStore,
+    private readonly limiter: RateLimiter,
     private readonly options: { baseUrl: string; limits: GrammarLimits },
   ) {}
 
@@ -224,7 +228,18 @@ export class DeliveryService {
       return this.redirect(address, request, canonicalFile, exp, space.organizationId);
 
     const format: OutputFormat = choice === 'auto' ? negotiateFormat(request.accept, source) : choice;
-    const variant = await this.variants.deliver({ asset, plan: { ...full, format }, format, presetId });
+    const variant = await this.variants.deliver({
+      asset,
+      plan: { ...full, format },
+      format,
+      presetId,
+      admit: () =>
+        this.limiter.enforce(
+          'render',
+          `${space.id}:${request.clientIp ?? 'unknown'}`,
+          space.settings.rateLimits?.rendersPerMinute,
+        ),
+    });
     return { kind: 'variant', space, variant, cacheControl, vary: choice === 'auto' };
   }
 

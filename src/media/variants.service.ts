@@ -46,6 +46,8 @@ export interface VariantRequest {
   readonly plan: TransformPlan;
   readonly format: OutputFormat;
   readonly presetId?: string | null;
+  /** Asked before rendering (not for cache hits): throws to refuse, e.g. over a render rate limit. */
+  readonly admit?: () => Promise<unknown>;
 }
 
 export interface VariantsOptions {
@@ -281,6 +283,7 @@ export class VariantsService {
 
   private async render(key: string, canonical: string, request: VariantRequest): Promise<DeliveredVariant> {
     const { asset, format } = request;
+    await request.admit?.();
     const started = Date.now();
     const rendered = await this.slots.run(async () => {
       const original = await this.store.readBuffer(asset.storageKey);

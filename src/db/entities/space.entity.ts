@@ -10,6 +10,8 @@ export interface SpaceSettings {
   widths?: number[];
   /** What an off-ladder `w_` gets: a redirect to the next width up, or a refusal. */
   widthPolicy?: 'snap' | 'refuse';
+  /** Per-minute limits of this space, overriding the server's. */
+  rateLimits?: { rendersPerMinute?: number };
 }
 
 /** A library of assets; the unit of access, policy and URL. */

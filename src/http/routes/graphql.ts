@@ -2,6 +2,7 @@ import type { ApolloServer } from '@apollo/server';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import processRequest from 'graphql-upload/processRequest.mjs';
+import { ErrorCode, isDomainError } from '../../errors/index.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import type { PlaygroundPages } from './playground.js';
 
@@ -11,6 +12,8 @@ export interface GraphQLRouteOptions {
   readonly playground: PlaygroundPages;
   /** Largest file in a multipart request (bytes). */
   readonly maxFileSize: number;
+  /** Counts the request against its rate limit; resolves to headers to send, or throws RATE_LIMITED. */
+  readonly rateLimit?: (request: FastifyRequest) => Promise<Record<string, string>>;
 }
 
 /** A client on this machine, connected directly (a proxy in between could be relaying anyone). */
@@ -38,6 +41,27 @@ export async function registerGraphQLRoute(
   await app.register(async (scope) => {
     // Multipart bodies are read by graphql-upload, after Apollo's CSRF headers are known to be there.
     scope.addContentTypeParser('multipart/form-data', (_request, _payload, done) => done(null, undefined));
+    if (options.rateLimit) {
+      const limit = options.rateLimit;
+      scope.addHook('onRequest', async (request, reply) => {
+        if (request.method === 'OPTIONS' || (request.method === 'GET' && wantsHtml(request))) return;
+        try {
+          reply.headers(await limit(request));
+        } catch (error) {
+          if (!isDomainError(error) || error.code !== ErrorCode.RateLimited) throw error;
+          const retryAfter = error.retryAfterSeconds ?? 60;
+          return reply
+            .code(429)
+            .header('retry-after', String(retryAfter))
+            .header('content-type', 'application/json; charset=utf-8')
+            .send({
+              errors: [
+                { message: error.message, extensions: { code: error.code, retryAfter, ...error.details } },
+              ],
+            });
+        }
+      });
+    }
     scope.addHook('preValidation', async (request, reply) => {
       if (!request.headers['content-type']?.toLowerCase().startsWith('multipart/form-data')) return;
       // Without a preflight header Apollo refuses the request (CSRF): do not read the files first.

@@ -3,6 +3,7 @@ import { notFound } from '../../errors/index.js';
 import type { DeliveryService } from '../../media/delivery.service.js';
 import type { UsageMeter } from '../../media/usage.service.js';
 import type { Metrics } from '../../observability/metrics.js';
+import { rateLimitHeaders, type RateLimiter } from '../../media/rate-limits.js';
 
 interface ImageParams {
   access: string;
@@ -48,11 +49,16 @@ function commonHeaders(reply: FastifyReply, cacheControl: string, etag: string):
  * canonical URL, 304 on a matching `If-None-Match`, the bytes with their cache headers, and which
  * layer answered (`X-Cache`, `Server-Timing`). Errors are problem+json with their status.
  */
+export interface ImageRouteOptions {
+  readonly delivery: DeliveryService;
+  readonly usage: UsageMeter;
+  readonly metrics: Metrics;
+  readonly limiter: RateLimiter;
+}
+
 export async function registerImageRoute(
   app: FastifyInstance,
-  delivery: DeliveryService,
-  usage: UsageMeter,
-  metrics: Metrics,
+  { delivery, usage, metrics, limiter }: ImageRouteOptions,
 ): Promise<void> {
   app.route<{ Params: ImageParams; Querystring: ImageQuery }>({
     method: ['GET', 'HEAD'],
@@ -61,7 +67,10 @@ export async function registerImageRoute(
       const started = process.hrtime.bigint();
       const { '*': file, ...params } = request.params;
       if (file === '' || file.includes('/')) throw notFound('Image');
+      const decision = await limiter.enforce('image', request.ip);
+      if (decision) reply.headers(rateLimitHeaders(decision));
       const answer = await delivery.answer({
+        clientIp: request.ip,
         ...params,
         file,
         path: request.url.split('?')[0]!,
