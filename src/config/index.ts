@@ -314,7 +314,7 @@ const spec = {
   rateLimitRendersPerMinute: int(
     'RATE_LIMIT_RENDERS_PER_MINUTE',
     'New renders a minute per client address and space (spaces may set their own); 0 turns it off.',
-    300,
+    1800,
     0,
     10_000_000,
   ),
