@@ -38,7 +38,7 @@ import type { JobQueue } from './jobs/queue.js';
 import { AssetUrls } from './media/asset-urls.js';
 import { AssetsService } from './media/assets.service.js';
 import { DeliveryService } from './media/delivery.service.js';
-import { DEFAULT_PRESETS, EagerPresets } from './media/eager.service.js';
+import { AvifRenders, DEFAULT_PRESETS, EagerPresets } from './media/eager.service.js';
 import { Maintenance, MAINTENANCE_JOB } from './media/maintenance.service.js';
 import { PresetsService } from './media/presets.service.js';
 import { RateLimiter, rateLimitHeaders } from './media/rate-limits.js';
@@ -215,10 +215,25 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     },
     (error) => logger.warn({ err: error }, 'rate limit counters unreachable: letting requests through'),
   );
-  const delivery = new DeliveryService(db, tenancy, presets, variants, signingKeys, store, limiter, {
-    baseUrl: config.baseUrl,
-    limits: transformLimits,
-  });
+  const avifRenders = new AvifRenders(db, variants, queue, transformLimits);
+  const delivery = new DeliveryService(
+    db,
+    tenancy,
+    presets,
+    variants,
+    signingKeys,
+    store,
+    limiter,
+    {
+      standIn: config.avifStandIn,
+      standInMaxAge: config.avifStandInMaxAge,
+      enqueue: (job) => avifRenders.enqueue(job),
+    },
+    {
+      baseUrl: config.baseUrl,
+      limits: transformLimits,
+    },
+  );
   const eager = new EagerPresets(db, presets, variants, queue, state, transformLimits, logger);
   const services: TesseraServices = {
     tenancy,
@@ -451,7 +466,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         logger.error({ err: error, assetId: change.asset.id }, 'could not enqueue eager presets'),
       );
   });
-  const handlers = jobHandlers({ cleanup, eager, maintenance });
+  const handlers = jobHandlers({ cleanup, eager, avif: avifRenders, maintenance });
   const runJobsHere =
     options.worker === true ||
     config.jobsInProcess === 'true' ||

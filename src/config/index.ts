@@ -209,6 +209,18 @@ const spec = {
     600_000,
   ),
   renderTimeoutSeconds: int('RENDER_TIMEOUT_SECONDS', 'Time budget of one render.', 30, 1, 3600),
+  avifStandIn: bool(
+    'AVIF_STAND_IN',
+    'fmt_auto answers an AVIF browser at once with WebP (or JPEG) until the AVIF, rendered in the background, exists.',
+    true,
+  ),
+  avifStandInMaxAge: int(
+    'AVIF_STAND_IN_MAX_AGE',
+    'Cache lifetime of a stand-in answer, seconds.',
+    60,
+    0,
+    86_400,
+  ),
   avifEffort: int('AVIF_EFFORT', 'AVIF encoder effort, 0 (fastest) to 9 (smallest files).', 4, 0, 9),
   sharedCacheMaxBytes: int(
     'SHARED_CACHE_MAX_BYTES',

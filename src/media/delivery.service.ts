@@ -43,6 +43,21 @@ export interface ImageRequest {
   readonly clientIp?: string;
 }
 
+/** How `fmt_auto` answers an AVIF browser before the AVIF variant exists. */
+export interface AvifStandIn {
+  /** Answer with WebP/JPEG at once and render AVIF in the background (false: render AVIF now). */
+  readonly standIn: boolean;
+  /** `max-age` of a stand-in answer, seconds. */
+  readonly standInMaxAge: number;
+  /** Queues the background AVIF render (idempotent per variant). */
+  enqueue(job: {
+    assetId: string;
+    version: number;
+    plan: TransformPlan;
+    presetId: string | null;
+  }): Promise<void>;
+}
+
 /** The space an answer is counted against. */
 export interface MeteredSpace {
   readonly id: string;
@@ -91,6 +106,7 @@ export class DeliveryService {
     private readonly signing: SigningKeyService,
     private readonly store: ObjectStore,
     private readonly limiter: RateLimiter,
+    private readonly avif: AvifStandIn,
     private readonly options: { baseUrl: string; limits: GrammarLimits },
   ) {}
 
@@ -227,7 +243,25 @@ export class DeliveryService {
     if (canonicalFile !== request.file)
       return this.redirect(address, request, canonicalFile, exp, space.organizationId);
 
-    const format: OutputFormat = choice === 'auto' ? negotiateFormat(request.accept, source) : choice;
+    let format: OutputFormat = choice === 'auto' ? negotiateFormat(request.accept, source) : choice;
+    let answerCache = cacheControl;
+    if (choice === 'auto' && format === 'avif' && this.avif.standIn) {
+      // AVIF costs tens of times a WebP render: answer at once with a short-lived stand-in and
+      // make the AVIF in the background; once it exists, this same URL answers AVIF for good.
+      const avif = await this.variants.peek({ asset, plan: { ...full, format: 'avif' }, format: 'avif' });
+      if (avif) return { kind: 'variant', space, variant: avif, cacheControl, vary: true };
+      await this.avif.enqueue({
+        assetId: asset.id,
+        version: asset.version,
+        plan: { ...full, format: 'avif' },
+        presetId,
+      });
+      format = negotiateFormat(request.accept, source, { avif: false });
+      answerCache =
+        exp === undefined
+          ? `public, max-age=${this.avif.standInMaxAge}`
+          : `private, max-age=${this.avif.standInMaxAge}`;
+    }
     const variant = await this.variants.deliver({
       asset,
       plan: { ...full, format },
@@ -240,7 +274,7 @@ export class DeliveryService {
           space.settings.rateLimits?.rendersPerMinute,
         ),
     });
-    return { kind: 'variant', space, variant, cacheControl, vary: choice === 'auto' };
+    return { kind: 'variant', space, variant, cacheControl: answerCache, vary: choice === 'auto' };
   }
 
   /** Checks `exp`, `kid`, `sig` when present; resolves to `exp`, or undefined when absent. */

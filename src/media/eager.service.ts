@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import {
   canonicalPlan,
   naturalFormat,
+  planFromInput,
   printPlan,
   type GrammarLimits,
   type OutputFormat,
@@ -163,4 +164,72 @@ export function eagerJobOf(data: unknown): EagerJob {
     return { assetId: d.assetId, version: d.version, presetId: d.presetId };
   }
   throw new PermanentJobError('malformed eager render job');
+}
+
+export const AVIF_JOB = 'avif.render';
+
+export interface AvifJob {
+  readonly assetId: string;
+  readonly version: number;
+  readonly plan: TransformPlan;
+  readonly presetId: string | null;
+}
+
+/**
+ * AVIF in the background for `fmt_auto`: the first AVIF-capable request gets a stand-in, this job
+ * renders the AVIF once (single flight with any on-demand render), and later requests get it.
+ */
+export class AvifRenders {
+  constructor(
+    private readonly db: DataSource,
+    private readonly variants: VariantsService,
+    private readonly queue: JobQueue,
+    private readonly limits: GrammarLimits,
+  ) {}
+
+  async enqueue(job: AvifJob): Promise<void> {
+    const key = variantKey(
+      { id: job.assetId, version: job.version, sha256: '' },
+      printPlan(job.plan),
+      'avif',
+    );
+    await this.queue.enqueue(
+      AVIF_JOB,
+      { ...job, plan: { ...job.plan } },
+      { jobId: `avif.${job.assetId}.${job.version}.${key.slice(0, 32)}` },
+    );
+  }
+
+  async run(data: unknown): Promise<void> {
+    const d = data as Partial<AvifJob> | null;
+    if (
+      typeof d !== 'object' ||
+      d === null ||
+      typeof d.assetId !== 'string' ||
+      typeof d.version !== 'number' ||
+      typeof d.plan !== 'object'
+    ) {
+      throw new PermanentJobError('malformed AVIF render job');
+    }
+    const asset = await this.db.getRepository(AssetEntity).findOneBy({ id: d.assetId });
+    if (!asset || asset.deletedAt !== null || asset.version !== d.version) return;
+    const plan = canonicalPlan(planFromInput(d.plan as Record<string, unknown>, this.limits));
+    try {
+      await this.variants.deliver({
+        asset,
+        plan: { ...plan, format: 'avif' },
+        format: 'avif',
+        presetId: d.presetId ?? null,
+      });
+    } catch (error) {
+      if (
+        isDomainError(error) &&
+        error.code !== ErrorCode.ServiceUnavailable &&
+        error.code !== ErrorCode.Internal
+      ) {
+        throw new PermanentJobError(`${error.code}: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+  }
 }

@@ -1,7 +1,7 @@
 import type { JobHandler } from '../jobs/queue.js';
 import { PermanentJobError } from '../jobs/queue.js';
 import type { AssetCleanup, CleanupTask } from './cleanup.service.js';
-import { EAGER_JOB, type EagerPresets } from './eager.service.js';
+import { AVIF_JOB, EAGER_JOB, type AvifRenders, type EagerPresets } from './eager.service.js';
 import { MAINTENANCE_JOB, type Maintenance } from './maintenance.service.js';
 
 /** Names of the jobs Tessera runs. */
@@ -42,11 +42,13 @@ export const cleanupJobId = (task: CleanupTask): string =>
 export function jobHandlers(deps: {
   cleanup: AssetCleanup;
   eager: EagerPresets;
+  avif: AvifRenders;
   maintenance: Maintenance;
 }): Record<string, JobHandler> {
   return {
     [JOB.cleanup]: async (data) => deps.cleanup.run(cleanupTaskOf(data)),
     [EAGER_JOB]: async (data) => deps.eager.run(data),
+    [AVIF_JOB]: async (data) => deps.avif.run(data),
     [MAINTENANCE_JOB]: async () => {
       await deps.maintenance.run();
     },

@@ -220,6 +220,11 @@ export class VariantsService {
     canonical: string,
     request: VariantRequest,
   ): Promise<DeliveredVariant> {
+    return (await this.lookup(key)) ?? this.renderOnce(key, canonical, request);
+  }
+
+  /** Shared cache, then registry and storage; `undefined` when the variant was never rendered. */
+  private async lookup(key: string): Promise<DeliveredVariant | undefined> {
     const shared = await this.fromShared(key);
     if (shared) {
       this.remember(shared.meta, shared.data);
@@ -232,7 +237,17 @@ export class VariantsService {
       await this.toShared(meta, stored.data);
       return { meta, data: stored.data, layer: 'registry' };
     }
-    return this.renderOnce(key, canonical, request);
+    return undefined;
+  }
+
+  /** The variant if it exists anywhere, without rendering it. */
+  async peek(
+    request: Pick<VariantRequest, 'asset' | 'plan' | 'format'>,
+  ): Promise<DeliveredVariant | undefined> {
+    const key = variantKey(request.asset, printPlan(request.plan), request.format);
+    const cached = this.hot.get(key);
+    if (cached) return { ...cached, layer: 'memory' };
+    return this.lookup(key);
   }
 
   /** One render per key across nodes: take the lock or wait for the holder's row. */

@@ -74,9 +74,10 @@ export function acceptsExplicitly(accept: string | undefined, mime: string): boo
 export function negotiateFormat(
   accept: string | undefined,
   source: { hasAlpha: boolean; animated: boolean },
+  allow: { avif?: boolean } = {},
 ): OutputFormat {
   if (source.animated) return acceptsExplicitly(accept, 'image/webp') ? 'webp' : 'gif';
-  if (acceptsExplicitly(accept, 'image/avif')) return 'avif';
+  if (allow.avif !== false && acceptsExplicitly(accept, 'image/avif')) return 'avif';
   if (acceptsExplicitly(accept, 'image/webp')) return 'webp';
   return source.hasAlpha ? 'png' : 'jpg';
 }
