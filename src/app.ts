@@ -41,6 +41,7 @@ import { DeliveryService } from './media/delivery.service.js';
 import { AvifRenders, DEFAULT_PRESETS, EagerPresets } from './media/eager.service.js';
 import { Maintenance, MAINTENANCE_JOB } from './media/maintenance.service.js';
 import { PresetsService } from './media/presets.service.js';
+import { QuotaService } from './media/quota.service.js';
 import { RateLimiter, rateLimitHeaders } from './media/rate-limits.js';
 import { UsageMeter } from './media/usage.service.js';
 import { RenderSlots } from './media/render-slots.js';
@@ -180,6 +181,36 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
   );
   const assets = new AssetsService(db, tenancy, ingest, cleanup, { maxUploadBytes: config.maxUploadBytes });
   const usage = new UsageMeter(db, tenancy, logger);
+  const quota = new QuotaService(db, tenancy, usage);
+  usage.onFlushed(() => quota.forgetDaily());
+  const quotaRows = async () => {
+    const spaces = await tenancy.spacesWithQuota(200);
+    const rows: { labels: Record<string, string>; value: number }[] = [];
+    for (const space of spaces) {
+      const used = await quota.usageOf(space);
+      const limits = space.settings.quota ?? {};
+      const label = metrics.spaceLabel(space.id);
+      const pairs: [string, number | undefined, number][] = [
+        ['storedBytes', limits.storedBytes, used.storedBytes],
+        ['originals', limits.originals, used.originals],
+        ['rendersPerDay', limits.rendersPerDay, used.rendersToday],
+        ['bytesServedPerDay', limits.bytesServedPerDay, used.bytesServedToday],
+      ];
+      for (const [kind, limit, value] of pairs) {
+        if (limit === undefined) continue;
+        rows.push({ labels: { space: label, kind, measure: 'limit' }, value: limit });
+        rows.push({ labels: { space: label, kind, measure: 'used' }, value });
+      }
+    }
+    return rows;
+  };
+  metrics.addGauge(
+    'tessera_space_quota',
+    'Quota limits and use of spaces that have a quota (measure: limit or used).',
+    ['space', 'kind', 'measure'],
+    quotaRows,
+  );
+  ingest.useAdmission((space, addBytes, addOriginals) => quota.checkStore(space, addBytes, addOriginals));
   const transformLimits = {
     maxOutputDimension: config.maxOutputDimension,
     maxOperations: config.maxOperations,
@@ -229,9 +260,11 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       standInMaxAge: config.avifStandInMaxAge,
       enqueue: (job) => avifRenders.enqueue(job),
     },
+    quota,
     {
       baseUrl: config.baseUrl,
       limits: transformLimits,
+      widthPolicy: config.widthPolicy,
     },
   );
   const eager = new EagerPresets(db, presets, variants, queue, state, transformLimits, logger);
@@ -255,11 +288,13 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       limits: transformLimits,
       defaultExpiresIn: config.signedUrlDefaultSeconds,
       maxExpiresIn: config.signedUrlMaxSeconds,
+      widthPolicy: config.widthPolicy,
     }),
     variants,
     variantQueries,
     usage,
     eager,
+    quota,
   };
   const loaderSources = {
     organizationsByIds: (ids: readonly string[]) => tenancy.organizationsByIds(ids),
@@ -422,7 +457,11 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       origin: { ip: request.ip, userAgent: request.headers['user-agent'], requestId: request.id },
       services,
       loaders: createLoaders(loaderSources),
-      limits: { maxPageSize: config.graphqlMaxPageSize, transforms: transformLimits },
+      limits: {
+        maxPageSize: config.graphqlMaxPageSize,
+        transforms: transformLimits,
+        widthPolicy: config.widthPolicy,
+      },
     };
   };
 

@@ -209,6 +209,12 @@ const spec = {
     600_000,
   ),
   renderTimeoutSeconds: int('RENDER_TIMEOUT_SECONDS', 'Time budget of one render.', 30, 1, 3600),
+  widthPolicy: oneOf(
+    'WIDTH_POLICY',
+    "What an image URL whose w_ is off its space's width ladder gets, for spaces that do not say: any (served as asked), snap (301 to the next width up) or refuse (400). snap or refuse bound the variants per asset.",
+    ['any', 'snap', 'refuse'] as const,
+    'any',
+  ),
   avifStandIn: bool(
     'AVIF_STAND_IN',
     'fmt_auto answers an AVIF browser at once with WebP (or JPEG) until the AVIF, rendered in the background, exists.',

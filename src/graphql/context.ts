@@ -7,6 +7,7 @@ import type { AssetUrls } from '../media/asset-urls.js';
 import type { AssetsService } from '../media/assets.service.js';
 import type { EagerPresets } from '../media/eager.service.js';
 import type { PresetsService } from '../media/presets.service.js';
+import type { QuotaService } from '../media/quota.service.js';
 import type { UsageMeter } from '../media/usage.service.js';
 import type { VariantQueries, VariantsService } from '../media/variants.service.js';
 import type { GrammarLimits } from '../transforms/index.js';
@@ -31,11 +32,14 @@ export interface GraphQLServices {
   readonly variantQueries: VariantQueries;
   readonly usage: UsageMeter;
   readonly eager: EagerPresets;
+  readonly quota: QuotaService;
 }
 
 export interface GraphQLLimits {
   readonly maxPageSize: number;
   readonly transforms: GrammarLimits;
+  /** Width policy of spaces that set none. */
+  readonly widthPolicy: 'any' | 'snap' | 'refuse';
 }
 
 /** Per-request context. */

@@ -6,6 +6,7 @@ import { AssetResolver } from './resolvers/asset.resolver.js';
 import { AssetDeliveryResolver, VariantResolver } from './resolvers/delivery.resolver.js';
 import { AssetProcessingResolver, OperationsResolver } from './resolvers/operations.resolver.js';
 import { PresetResolver } from './resolvers/preset.resolver.js';
+import { OrganizationQuotaResolver, SpaceQuotaResolver } from './resolvers/quota.resolver.js';
 import { ApiKeyResolver, SigningKeyResolver } from './resolvers/credentials.resolver.js';
 import { NodeResolver } from './resolvers/node.resolver.js';
 import { OrganizationResolver, SpaceResolver, TenantResolver } from './resolvers/tenancy.resolver.js';
@@ -25,6 +26,8 @@ export const resolvers = [
   PresetResolver,
   OperationsResolver,
   AssetProcessingResolver,
+  SpaceQuotaResolver,
+  OrganizationQuotaResolver,
 ] as const;
 
 /** Builds the executable schema from the type-graphql classes. */

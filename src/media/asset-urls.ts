@@ -11,13 +11,15 @@ import {
   predictSize,
   preResizeSize,
   printPlan,
-  widthLadder,
+  snapToLadder,
+  type WidthPolicy,
   type FormatChoice,
   type GrammarLimits,
   type TransformPlan,
 } from '../transforms/index.js';
 import { originalExtension } from './delivery.service.js';
 import { presetPlan } from './presets.service.js';
+import { widthRules } from './widths.js';
 
 /** The slugs an asset's URLs carry. */
 export interface SpacePath {
@@ -55,6 +57,8 @@ export interface AssetUrlOptions {
   readonly limits: GrammarLimits;
   readonly defaultExpiresIn: number;
   readonly maxExpiresIn: number;
+  /** Width policy of spaces that do not set one. */
+  readonly widthPolicy: WidthPolicy;
 }
 
 /**
@@ -74,8 +78,15 @@ export class AssetUrls {
     return parsed.kind === 'transform' ? parsed.plan : {};
   }
 
-  /** Widths offered in srcset by default (the width ladder). */
-  readonly defaultWidths: readonly number[] = widthLadder();
+  /** An ad-hoc plan moved onto the space's width ladder where the space asks for it. */
+  private onLadder(space: SpaceEntity, spec: UrlSpec): UrlSpec {
+    if (!spec.plan || spec.preset) return spec;
+    const rules = widthRules(space, this.options.widthPolicy);
+    if (rules.policy === 'any') return spec;
+    const plan = canonicalPlan(spec.plan);
+    const snapped = snapToLadder(plan, rules.ladder);
+    return snapped ? { ...spec, plan: snapped } : spec;
+  }
 
   private lifetime(expiresIn: number | null | undefined): number {
     const seconds = expiresIn ?? this.options.defaultExpiresIn;
@@ -144,7 +155,8 @@ export class AssetUrls {
    * @throws DomainError FORBIDDEN for an ad-hoc transform in a space that serves only presets
    *   (its URL would be refused), BAD_USER_INPUT for a bad plan or `expiresIn`.
    */
-  async url(asset: AssetEntity, space: SpaceEntity, path: SpacePath, spec: UrlSpec): Promise<BuiltImage> {
+  async url(asset: AssetEntity, space: SpaceEntity, path: SpacePath, given: UrlSpec): Promise<BuiltImage> {
+    const spec = this.onLadder(space, given);
     const { file, plan, format, adHoc } = this.file(asset, spec);
     if (adHoc && space.transformPolicy === 'presets' && spec.existing !== true) {
       throw new DomainError(
@@ -181,7 +193,13 @@ export class AssetUrls {
   ): Promise<{ entries: BuiltImage[]; base: BuiltImage }> {
     const base = await this.url(asset, space, path, spec);
     if (space.transformPolicy === 'presets') return { entries: [base], base };
-    const list = [...new Set(widths ?? this.defaultWidths)].sort((a, b) => a - b);
+    const rules = widthRules(space, this.options.widthPolicy);
+    const asked = widths ?? rules.ladder;
+    const onLadder =
+      rules.policy === 'any'
+        ? asked
+        : asked.map((w) => rules.ladder.find((l) => l >= w) ?? rules.ladder[rules.ladder.length - 1]!);
+    const list = [...new Set(onLadder)].sort((a, b) => a - b);
     for (const w of list) {
       if (!Number.isInteger(w) || w < 1 || w > this.options.limits.maxOutputDimension) {
         throw badInput(

@@ -16,12 +16,16 @@ import {
   negotiateFormat,
   parseOps,
   printPlan,
+  snapToLadder,
   type GrammarLimits,
+  type WidthPolicy,
   type OutputFormat,
   type TransformPlan,
 } from '../transforms/index.js';
 import { presetPlan, type PresetsService } from './presets.service.js';
+import type { QuotaService } from './quota.service.js';
 import type { RateLimiter } from './rate-limits.js';
+import { widthRules } from './widths.js';
 import type { DeliveredVariant, VariantsService } from './variants.service.js';
 
 /** An image URL as the HTTP edge received it. */
@@ -107,7 +111,8 @@ export class DeliveryService {
     private readonly store: ObjectStore,
     private readonly limiter: RateLimiter,
     private readonly avif: AvifStandIn,
-    private readonly options: { baseUrl: string; limits: GrammarLimits },
+    private readonly quota: QuotaService,
+    private readonly options: { baseUrl: string; limits: GrammarLimits; widthPolicy: WidthPolicy },
   ) {}
 
   /**
@@ -179,6 +184,7 @@ export class DeliveryService {
       const canonicalExt = originalExtension(asset);
       if (ext !== canonicalExt)
         return this.redirect(address, request, `original.${canonicalExt}`, exp, space.organizationId);
+      await this.quota.checkServe(space, asset.bytes);
       return {
         kind: 'original',
         space,
@@ -231,6 +237,20 @@ export class DeliveryService {
       }
       plan = canonicalPlan(parsed.plan);
       canonicalOps = '';
+      const rules = widthRules(space, this.options.widthPolicy);
+      const snapped = rules.policy === 'any' ? undefined : snapToLadder(plan, rules.ladder);
+      if (snapped) {
+        if (rules.policy === 'refuse') {
+          throw new DomainError(
+            ErrorCode.BadUserInput,
+            `w_${plan.width} is not a width this space serves (${rules.ladder.join(', ')}).`,
+            {
+              details: { token: `w_${plan.width}`, widths: rules.ladder },
+            },
+          );
+        }
+        plan = canonicalPlan(snapped);
+      }
     }
 
     // The format: the plan's, else the extension's; `auto` keeps the natural format as extension.
@@ -274,6 +294,7 @@ export class DeliveryService {
           space.settings.rateLimits?.rendersPerMinute,
         ),
     });
+    await this.quota.checkServe(space, variant.data.length);
     return { kind: 'variant', space, variant, cacheControl: answerCache, vary: choice === 'auto' };
   }
 

@@ -80,6 +80,13 @@ function probedColumns(probe: ImageProbe, bytes: BoundedBytes) {
  */
 export class IngestService {
   private readonly listeners: ((change: AssetChange) => void)[] = [];
+  private admitStore:
+    ((space: SpaceEntity, addBytes: number, addOriginals: number) => Promise<void>) | undefined;
+
+  /** Asked before a new original is stored (quotas): throws to refuse. */
+  useAdmission(admit: (space: SpaceEntity, addBytes: number, addOriginals: number) => Promise<void>): void {
+    this.admitStore = admit;
+  }
 
   constructor(
     private readonly db: DataSource,
@@ -108,6 +115,7 @@ export class IngestService {
       maxInputPixels: this.limits.maxInputPixels,
       keepGps: space.keepGps,
     });
+    await this.admitStore?.(space, bytes.data.length, 1);
     const storageKey = originalKey(space.id, bytes.sha256);
     const asset = this.db.getRepository(AssetEntity).create({
       id: uuidv7(),
@@ -186,6 +194,7 @@ export class IngestService {
       maxInputPixels: this.limits.maxInputPixels,
       keepGps: space.keepGps,
     });
+    await this.admitStore?.(space, Math.max(0, bytes.data.length - asset.bytes), 0);
     const storageKey = originalKey(space.id, bytes.sha256);
     const previous = { version: asset.version, storageKey: asset.storageKey };
     let wrote = false;

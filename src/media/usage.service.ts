@@ -34,6 +34,14 @@ export class UsageMeter {
   private access = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  /** Counts being written by the current flush: still "pending" for quota checks until it ends. */
+  private writing: Tally[] = [];
+  private readonly flushed: (() => void)[] = [];
+
+  /** Called after each successful flush (caches of flushed totals can be dropped then). */
+  onFlushed(listener: () => void): void {
+    this.flushed.push(listener);
+  }
 
   constructor(
     private readonly db: DataSource,
@@ -79,6 +87,19 @@ export class UsageMeter {
     this.tally(space).uploads += 1;
   }
 
+  /** Today's counts of this node not flushed yet, for a space or an organization. */
+  pendingToday(scope: 'space' | 'organization', id: string): { renders: number; bytesServed: number } {
+    const day = today();
+    let renders = 0;
+    let bytesServed = 0;
+    for (const t of [...this.tallies.values(), ...this.writing]) {
+      if (t.day !== day || (scope === 'space' ? t.spaceId : t.organizationId) !== id) continue;
+      renders += t.renders;
+      bytesServed += t.bytesServed;
+    }
+    return { renders, bytesServed };
+  }
+
   /** Flushes every `intervalMs` until `stop`. */
   start(intervalMs: number): void {
     this.timer = setInterval(() => {
@@ -100,7 +121,12 @@ export class UsageMeter {
     const access = [...this.access.entries()];
     this.tallies = new Map();
     this.access = new Map();
+    this.writing = tallies;
     this.flushing = this.write(tallies, access)
+      .then(() => {
+        this.writing = [];
+        for (const listener of this.flushed) listener();
+      })
       .catch((error: unknown) => {
         // Put the counts back: the next flush tries again.
         for (const t of tallies) {
@@ -118,6 +144,7 @@ export class UsageMeter {
       })
       .finally(() => {
         this.flushing = undefined;
+        this.writing = [];
       });
     await this.flushing;
   }

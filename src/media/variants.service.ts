@@ -60,6 +60,8 @@ export interface VariantsOptions {
   readonly avifEffort: number;
   /** How often a waiter looks for the render another node is doing. */
   readonly pollMs?: number;
+  /** Asked before every render (daily render quotas): throws to refuse. */
+  readonly admitRender?: (asset: AssetEntity) => Promise<void>;
   /** Told of every render this process performs (metering). */
   readonly onRender?: (asset: AssetEntity, ms: number, format: OutputFormat) => void;
 }
@@ -299,6 +301,7 @@ export class VariantsService {
   private async render(key: string, canonical: string, request: VariantRequest): Promise<DeliveredVariant> {
     const { asset, format } = request;
     await request.admit?.();
+    await this.options.admitRender?.(asset);
     const started = Date.now();
     const rendered = await this.slots.run(async () => {
       const original = await this.store.readBuffer(asset.storageKey);

@@ -85,6 +85,33 @@ export class Metrics {
     });
   }
 
+  /**
+   * A gauge whose values are read at scrape time (quota limits and use, say). `read` returns label
+   * sets with values; failures leave the previous values.
+   */
+  addGauge(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    read: () => Promise<{ labels: Record<string, string>; value: number }[]>,
+  ): void {
+    new Gauge({
+      name,
+      help,
+      labelNames: [...labelNames],
+      registers: [this.registry],
+      async collect() {
+        try {
+          const rows = await read();
+          this.reset();
+          for (const row of rows) this.set(row.labels, row.value);
+        } catch {
+          // keep the last values
+        }
+      },
+    });
+  }
+
   /** A bounded label for a space. */
   spaceLabel(spaceId: string): string {
     if (this.spaces.has(spaceId)) return spaceId;

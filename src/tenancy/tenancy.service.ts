@@ -68,6 +68,9 @@ export interface SpaceInput {
   readonly defaultAccess?: Access;
   readonly transformPolicy?: TransformPolicy;
   readonly keepGps?: boolean;
+  /** Checked widths (see `checkLadder`). */
+  readonly widths?: number[];
+  readonly widthPolicy?: 'any' | 'snap' | 'refuse';
 }
 
 /**
@@ -233,6 +236,17 @@ export class TenancyService {
     return qb.orderBy('s.created_at', 'ASC').addOrderBy('s.id', 'ASC').getMany();
   }
 
+  /** Spaces that set a quota (for metrics), at most `limit`. */
+  async spacesWithQuota(limit: number): Promise<SpaceEntity[]> {
+    return this.db
+      .getRepository(SpaceEntity)
+      .createQueryBuilder('s')
+      .where(`s.settings ? 'quota' AND s.settings->'quota' <> '{}'::jsonb`)
+      .orderBy('s.created_at', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
   async spacesByIds(ids: readonly string[]): Promise<SpaceEntity[]> {
     return this.db.getRepository(SpaceEntity).findBy({ id: In([...ids]) });
   }
@@ -297,6 +311,9 @@ export class TenancyService {
     if (input.defaultAccess !== undefined) space.defaultAccess = input.defaultAccess;
     if (input.transformPolicy !== undefined) space.transformPolicy = input.transformPolicy;
     if (input.keepGps !== undefined) space.keepGps = input.keepGps;
+    if (input.widths !== undefined) space.settings = { ...space.settings, widths: input.widths };
+    if (input.widthPolicy !== undefined)
+      space.settings = { ...space.settings, widthPolicy: input.widthPolicy };
     try {
       return await this.db.getRepository(SpaceEntity).save(space);
     } catch (error) {

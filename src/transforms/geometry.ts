@@ -67,3 +67,20 @@ export function widthLadder(min = 64, max = 3840, count = 16): number[] {
   }
   return widths;
 }
+
+/** What a request for a width off a space's ladder gets. */
+export type WidthPolicy = 'any' | 'snap' | 'refuse';
+
+/**
+ * The plan with its width moved up to the next width of the ladder (the widest when it is above
+ * them all), its height scaled alike when both are given; `undefined` when the width is on the
+ * ladder or absent.
+ */
+export function snapToLadder(plan: TransformPlan, ladder: readonly number[]): TransformPlan | undefined {
+  const { width } = plan;
+  if (width === undefined || ladder.length === 0 || ladder.includes(width)) return undefined;
+  const snapped = ladder.find((w) => w >= width) ?? ladder[ladder.length - 1]!;
+  const height =
+    plan.height === undefined ? undefined : Math.max(1, Math.round((plan.height * snapped) / width));
+  return { ...plan, width: snapped, ...(height === undefined ? {} : { height }) };
+}

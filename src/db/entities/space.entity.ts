@@ -4,14 +4,27 @@ export type Access = 'public' | 'private';
 /** `any`: ad-hoc transforms allowed; `presets`: only presets; `signed`: ad-hoc only with a signed URL. */
 export type TransformPolicy = 'any' | 'presets' | 'signed';
 
+/** Limits of a space or an organization; absent means unlimited. */
+export interface Quota {
+  /** Originals plus variants stored, bytes. */
+  storedBytes?: number;
+  /** Live originals. */
+  originals?: number;
+  /** New renders a day (UTC). */
+  rendersPerDay?: number;
+  /** Image bytes served a day (UTC). */
+  bytesServedPerDay?: number;
+}
+
 /** Per-space settings kept as JSON: each optional, absent means the server default. */
 export interface SpaceSettings {
   /** Widths the space serves, ascending (responsive images use only these). */
   widths?: number[];
-  /** What an off-ladder `w_` gets: a redirect to the next width up, or a refusal. */
-  widthPolicy?: 'snap' | 'refuse';
+  /** What an off-ladder `w_` gets: served as asked, a redirect to the next width up, or a refusal. */
+  widthPolicy?: 'any' | 'snap' | 'refuse';
   /** Per-minute limits of this space, overriding the server's. */
   rateLimits?: { rendersPerMinute?: number };
+  quota?: Quota;
 }
 
 /** A library of assets; the unit of access, policy and URL. */

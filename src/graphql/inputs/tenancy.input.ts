@@ -1,5 +1,5 @@
-import { Field, ID, InputType } from 'type-graphql';
-import { AccessEnum, TransformPolicyEnum } from '../types/enums.js';
+import { Field, ID, InputType, Int } from 'type-graphql';
+import { AccessEnum, TransformPolicyEnum, WidthPolicyEnum } from '../types/enums.js';
 
 @InputType()
 export class UpdateOrganizationInput {
@@ -34,6 +34,9 @@ export class CreateSpaceInput {
 
 @InputType()
 export class UpdateSpaceInput {
+  @Field(() => [Int], { nullable: true, description: 'Widths the space serves (1 to 64).' })
+  widths?: number[];
+  @Field(() => WidthPolicyEnum, { nullable: true }) widthPolicy?: WidthPolicyEnum;
   @Field({ nullable: true }) name?: string;
   @Field({ nullable: true, description: 'Changing the slug changes every image URL of the space.' })
   slug?: string;

@@ -1,5 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { notFound } from '../../errors/index.js';
+import { checkLadder } from '../../media/widths.js';
+import { WidthPolicyEnum } from '../types/enums.js';
 import { audit, principalOf, type GraphQLContext } from '../context.js';
 import { rowIdOf } from '../ids.js';
 import {
@@ -23,6 +25,13 @@ export class SpaceResolver {
   @Query(() => Space, { description: 'One space. An id the caller cannot see answers NOT_FOUND.' })
   async space(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Space> {
     return Space.from(await ctx.services.tenancy.space(principalOf(ctx), rowIdOf('Space', id)));
+  }
+
+  @FieldResolver(() => WidthPolicyEnum, {
+    description: "What a URL with another width gets (the server's WIDTH_POLICY unless the space sets one).",
+  })
+  widthPolicy(@Root() space: Space, @Ctx() ctx: GraphQLContext): WidthPolicyEnum {
+    return (space.entity.settings.widthPolicy ?? ctx.limits.widthPolicy) as WidthPolicyEnum;
   }
 
   @FieldResolver(() => Tenant)
@@ -64,7 +73,10 @@ export class SpaceResolver {
     @Arg('input') input: UpdateSpaceInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<Space> {
-    const space = await ctx.services.tenancy.updateSpace(principalOf(ctx), rowIdOf('Space', id), input);
+    const space = await ctx.services.tenancy.updateSpace(principalOf(ctx), rowIdOf('Space', id), {
+      ...input,
+      widths: input.widths ? checkLadder(input.widths, ctx.limits.transforms.maxOutputDimension) : undefined,
+    });
     await audit(ctx, {
       action: 'space.update',
       resourceType: 'Space',

@@ -55,3 +55,19 @@ registerEnumType(SigningKeyStatusEnum, {
   description:
     'ACTIVE signs new URLs; RETIRING still verifies until `verifyUntil`; RETIRED verifies nothing.',
 });
+
+/** What an image URL whose width is off the space's ladder gets. */
+export enum WidthPolicyEnum {
+  ANY = 'any',
+  SNAP = 'snap',
+  REFUSE = 'refuse',
+}
+registerEnumType(WidthPolicyEnum, {
+  name: 'WidthPolicy',
+  description: 'What a URL whose w_ is not one of the widths the space serves gets.',
+  valuesConfig: {
+    ANY: { description: 'Served as asked.' },
+    SNAP: { description: '301 to the next width up: at most one variant per width of the ladder.' },
+    REFUSE: { description: '400 naming the width.' },
+  },
+});

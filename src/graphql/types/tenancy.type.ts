@@ -1,6 +1,7 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import type { OrganizationEntity, SpaceEntity, TenantEntity } from '../../db/entities/index.js';
 import { toPublicId } from '../../ids/index.js';
+import { DEFAULT_LADDER } from '../../media/widths.js';
 import { AccessEnum, TransformPolicyEnum } from './enums.js';
 import { Node } from './node.type.js';
 
@@ -60,6 +61,8 @@ export class Space extends Node {
     description: 'Keep GPS position in stored EXIF (off by default: it reveals where a photo was taken).',
   })
   keepGps: boolean;
+  @Field(() => [Int], { description: 'Widths the space serves; srcSet and image offer only these.' })
+  widths: number[];
   @Field() createdAt: Date;
   @Field() updatedAt: Date;
   rowId: string;
@@ -78,6 +81,7 @@ export class Space extends Node {
       defaultAccess: row.defaultAccess as AccessEnum,
       transformPolicy: row.transformPolicy as TransformPolicyEnum,
       keepGps: row.keepGps,
+      widths: [...(row.settings.widths ?? DEFAULT_LADDER)],
       createdAt: row.createdAt,
       updatedAt: row.updatedAt,
       entity: row,
