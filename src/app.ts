@@ -221,7 +221,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     db,
     store,
     state,
-    new RenderSlots(config.maxConcurrentRenders, config.renderQueueWaitMs),
+    new RenderSlots(config.maxConcurrentRenders, config.renderQueueWaitMs, config.renderMemoryBytes),
     {
       renderLimits: {
         maxInputPixels: config.maxInputPixels,
@@ -232,8 +232,15 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       sharedMaxBytes: config.sharedCacheMaxBytes,
       sharedTtlSeconds: config.sharedCacheTtlSeconds,
       avifEffort: config.avifEffort,
-      onRender: (asset, ms) =>
-        usage.recordRender({ id: asset.spaceId, organizationId: asset.organizationId }, ms),
+      maxFrames: config.maxFrames,
+      admitRender: async (asset) => {
+        const [space] = await tenancy.spacesByIds([asset.spaceId]);
+        if (space) await quota.checkRender(space);
+      },
+      onRender: (asset, ms, format) => {
+        usage.recordRender({ id: asset.spaceId, organizationId: asset.organizationId }, ms);
+        metrics.renderDuration.observe({ format }, ms / 1000);
+      },
     },
   );
   const variantQueries = new VariantQueries(db);

@@ -208,6 +208,20 @@ const spec = {
     0,
     600_000,
   ),
+  maxFrames: int(
+    'MAX_FRAMES',
+    'Most frames an animated output (GIF, WebP) keeps; longer animations are refused (422).',
+    500,
+    1,
+    100_000,
+  ),
+  renderMemoryBytes: int(
+    'RENDER_MEMORY_BYTES',
+    'Estimated decode and encode memory all renders of a process may hold at once; renders wait for room, and one larger than this is refused.',
+    512 * MB,
+    16 * MB,
+    2 ** 40,
+  ),
   renderTimeoutSeconds: int('RENDER_TIMEOUT_SECONDS', 'Time budget of one render.', 30, 1, 3600),
   widthPolicy: oneOf(
     'WIDTH_POLICY',

@@ -1,17 +1,21 @@
 import { DomainError, ErrorCode } from '../errors/index.js';
 
 /**
- * Bounds concurrent renders in this process. A render waits for a slot up to `maxWaitMs`, then is
- * refused with SERVICE_UNAVAILABLE and a `Retry-After`, so overload sheds load instead of piling up
- * memory.
+ * Admission control for renders in this process: at most `max` at once, and at most
+ * `memoryBudget` bytes of estimated decode memory at once. A render waits for room up to
+ * `maxWaitMs`, then is refused with SERVICE_UNAVAILABLE and a `Retry-After`, so overload sheds
+ * load instead of piling up memory; a render that alone needs more than the budget is refused
+ * with LIMIT_EXCEEDED at once.
  */
 export class RenderSlots {
   private active = 0;
-  private readonly waiting: { grant: () => void; timer: NodeJS.Timeout }[] = [];
+  private reserved = 0;
+  private readonly waiting: { weight: number; grant: () => void; timer: NodeJS.Timeout }[] = [];
 
   constructor(
     private readonly max: number,
     private readonly maxWaitMs: number,
+    private readonly memoryBudget = Number.POSITIVE_INFINITY,
     private readonly maxQueue = max * 16,
   ) {}
 
@@ -23,14 +27,35 @@ export class RenderSlots {
     return this.waiting.length;
   }
 
-  /** Runs `work` in a slot. @throws DomainError SERVICE_UNAVAILABLE when no slot frees in time. */
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    await this.acquire();
+  /** Bytes of estimated memory held by running renders. */
+  get memoryInUse(): number {
+    return this.reserved;
+  }
+
+  /**
+   * Runs `work` once there is room for it.
+   * @param weight estimated memory of the render, bytes.
+   * @throws DomainError SERVICE_UNAVAILABLE when no room frees in time, LIMIT_EXCEEDED when the
+   *   render alone is larger than the budget.
+   */
+  async run<T>(work: () => Promise<T>, weight = 0): Promise<T> {
+    if (weight > this.memoryBudget) {
+      throw new DomainError(
+        ErrorCode.LimitExceeded,
+        `This render would need about ${Math.ceil(weight / 1048576)} MB, more than the ${Math.floor(this.memoryBudget / 1048576)} MB a render may use.`,
+        { details: { estimatedBytes: weight, memoryBudget: this.memoryBudget } },
+      );
+    }
+    await this.acquire(weight);
     try {
       return await work();
     } finally {
-      this.release();
+      this.release(weight);
     }
+  }
+
+  private fits(weight: number): boolean {
+    return this.active < this.max && (this.active === 0 || this.reserved + weight <= this.memoryBudget);
   }
 
   private busy(): DomainError {
@@ -43,14 +68,20 @@ export class RenderSlots {
     );
   }
 
-  private acquire(): Promise<void> {
-    if (this.active < this.max) {
-      this.active += 1;
+  private take(weight: number): void {
+    this.active += 1;
+    this.reserved += weight;
+  }
+
+  private acquire(weight: number): Promise<void> {
+    if (this.waiting.length === 0 && this.fits(weight)) {
+      this.take(weight);
       return Promise.resolve();
     }
     if (this.waiting.length >= this.maxQueue || this.maxWaitMs === 0) return Promise.reject(this.busy());
     return new Promise((resolve, reject) => {
       const entry = {
+        weight,
         grant: () => {
           clearTimeout(entry.timer);
           resolve();
@@ -65,9 +96,14 @@ export class RenderSlots {
     });
   }
 
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next.grant();
-    else this.active -= 1;
+  private release(weight: number): void {
+    this.active -= 1;
+    this.reserved -= weight;
+    // First in, first out: a large render at the head is not starved by small ones behind it.
+    while (this.waiting.length > 0 && this.fits(this.waiting[0]!.weight)) {
+      const next = this.waiting.shift()!;
+      this.take(next.weight);
+      next.grant();
+    }
   }
 }

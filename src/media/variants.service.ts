@@ -12,6 +12,7 @@ import {
   cropInside,
   extensionOf,
   mimeOf,
+  predictSize,
   printPlan,
   type OutputFormat,
   type TransformPlan,
@@ -60,10 +61,43 @@ export interface VariantsOptions {
   readonly avifEffort: number;
   /** How often a waiter looks for the render another node is doing. */
   readonly pollMs?: number;
+  /** Most frames an animated output keeps. */
+  readonly maxFrames: number;
   /** Asked before every render (daily render quotas): throws to refuse. */
   readonly admitRender?: (asset: AssetEntity) => Promise<void>;
   /** Told of every render this process performs (metering). */
   readonly onRender?: (asset: AssetEntity, ms: number, format: OutputFormat) => void;
+}
+
+/** Bytes per pixel an encoder holds beyond the decoded image, roughly (AVIF keeps several planes). */
+const ENCODER_FACTOR: Readonly<Record<OutputFormat, number>> = { jpg: 1, png: 1.5, webp: 2, avif: 4, gif: 2 };
+
+/**
+ * Estimated peak memory of a render, from the asset's metadata before anything is decoded:
+ * the decoded frames (4 bytes a pixel, JPEG shrink-on-load when the output is much smaller)
+ * plus the output held by its encoder.
+ */
+export function estimateRenderMemory(
+  asset: Pick<AssetEntity, 'width' | 'height' | 'pages' | 'format'>,
+  plan: TransformPlan,
+  format: OutputFormat,
+): number {
+  const animated =
+    asset.pages > 1 &&
+    (asset.format === 'gif' || asset.format === 'webp') &&
+    (format === 'gif' || format === 'webp');
+  const frames = animated ? asset.pages : 1;
+  const out = predictSize(plan, asset);
+  let decode = asset.width * asset.height * 4;
+  if (asset.format === 'jpeg' && !plan.crop) {
+    const shrink = Math.min(
+      8,
+      Math.max(1, Math.floor(Math.min(asset.width / out.width, asset.height / out.height))),
+    );
+    const step = shrink >= 8 ? 8 : shrink >= 4 ? 4 : shrink >= 2 ? 2 : 1;
+    decode /= step * step;
+  }
+  return Math.round(frames * (decode + out.width * out.height * 4 * ENCODER_FACTOR[format]));
 }
 
 /** Content address of a variant: asset, version, original bytes, canonical ops and format. */
@@ -300,19 +334,33 @@ export class VariantsService {
 
   private async render(key: string, canonical: string, request: VariantRequest): Promise<DeliveredVariant> {
     const { asset, format } = request;
+    const animatedOut =
+      asset.pages > 1 &&
+      (asset.format === 'gif' || asset.format === 'webp') &&
+      (format === 'gif' || format === 'webp');
+    if (animatedOut && asset.pages > this.options.maxFrames) {
+      throw new DomainError(
+        ErrorCode.LimitExceeded,
+        `This animation has ${asset.pages} frames; at most ${this.options.maxFrames} are rendered. Ask for a still format (jpg, png, avif) for its first frame.`,
+        { details: { frames: asset.pages, maxFrames: this.options.maxFrames } },
+      );
+    }
     await request.admit?.();
     await this.options.admitRender?.(asset);
     const started = Date.now();
-    const rendered = await this.slots.run(async () => {
-      const original = await this.store.readBuffer(asset.storageKey);
-      return renderVariant(original, request.plan, {
-        format,
-        focalPoint:
-          asset.focalX === null || asset.focalY === null ? null : { x: asset.focalX, y: asset.focalY },
-        limits: this.options.renderLimits,
-        avifEffort: this.options.avifEffort,
-      });
-    });
+    const rendered = await this.slots.run(
+      async () => {
+        const original = await this.store.readBuffer(asset.storageKey);
+        return renderVariant(original, request.plan, {
+          format,
+          focalPoint:
+            asset.focalX === null || asset.focalY === null ? null : { x: asset.focalX, y: asset.focalY },
+          limits: this.options.renderLimits,
+          avifEffort: this.options.avifEffort,
+        });
+      },
+      estimateRenderMemory(asset, request.plan, format),
+    );
     const processingMs = Date.now() - started;
     this.rendersDone += 1;
     this.options.onRender?.(asset, processingMs, format);
