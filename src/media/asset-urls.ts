@@ -20,6 +20,7 @@ import {
 import { originalExtension } from './delivery.service.js';
 import { presetPlan } from './presets.service.js';
 import { widthRules } from './widths.js';
+import { sourceOf } from './asset-source.js';
 
 /** The slugs an asset's URLs carry. */
 export interface SpacePath {
@@ -107,11 +108,7 @@ export class AssetUrls {
     asset: AssetEntity,
     spec: UrlSpec,
   ): { file: string; plan: TransformPlan; format: FormatChoice | 'original'; adHoc: boolean } {
-    const source = {
-      format: asset.format,
-      hasAlpha: asset.hasAlpha,
-      animated: asset.pages > 1 && (asset.format === 'gif' || asset.format === 'webp'),
-    };
+    const source = sourceOf(asset);
     const natural = naturalFormat(source);
     if (spec.preset) {
       // Merge before canonicalising: a request's dpr or gravity needs the preset's sides.

@@ -27,6 +27,7 @@ import type { QuotaService } from './quota.service.js';
 import type { RateLimiter } from './rate-limits.js';
 import { widthRules } from './widths.js';
 import type { DeliveredVariant, VariantsService } from './variants.service.js';
+import { sourceOf } from './asset-source.js';
 
 /** An image URL as the HTTP edge received it. */
 export interface ImageRequest {
@@ -204,11 +205,7 @@ export class DeliveryService {
         { details: { token: `.${ext}` } },
       );
     }
-    const source = {
-      format: asset.format,
-      hasAlpha: asset.hasAlpha,
-      animated: asset.pages > 1 && (asset.format === 'gif' || asset.format === 'webp'),
-    };
+    const source = sourceOf(asset);
 
     let plan: TransformPlan;
     let presetId: string | null = null;

@@ -15,6 +15,7 @@ import {
 } from '../transforms/index.js';
 import { presetPlan, type PresetsService } from './presets.service.js';
 import { variantKey, type VariantsService } from './variants.service.js';
+import { sourceOf } from './asset-source.js';
 
 export const EAGER_JOB = 'preset.render';
 
@@ -85,11 +86,7 @@ export class EagerPresets {
 
   private target(asset: AssetEntity, preset: PresetEntity): { plan: TransformPlan; format: OutputFormat } {
     const plan = canonicalPlan(presetPlan(preset, this.limits));
-    const source = {
-      format: asset.format,
-      hasAlpha: asset.hasAlpha,
-      animated: asset.pages > 1 && (asset.format === 'gif' || asset.format === 'webp'),
-    };
+    const source = sourceOf(asset);
     const format: OutputFormat =
       plan.format === undefined ? naturalFormat(source) : plan.format === 'auto' ? 'webp' : plan.format;
     return { plan: { ...plan, format }, format };

@@ -24,6 +24,7 @@ import { rowIdOf } from '../ids.js';
 import { Asset } from '../types/asset.type.js';
 import { Image, ResponsiveImage, Variant } from '../types/delivery.type.js';
 import { TransformInput, transformInputRecord } from '../types/transform.type.js';
+import { sourceOf } from '../../media/asset-source.js';
 
 export const VariantConnection = connectionType(Variant, 'Variant');
 
@@ -234,11 +235,7 @@ export class AssetDeliveryResolver {
     const { spec, place } = await specOf(ctx, entity, transform, preset);
     if (!spec.plan && !spec.preset) throw badInput('Give a transform or a preset.', { field: 'transform' });
     const built = ctx.services.urls.file(entity, spec);
-    const source = {
-      format: entity.format,
-      hasAlpha: entity.hasAlpha,
-      animated: entity.pages > 1 && (entity.format === 'gif' || entity.format === 'webp'),
-    };
+    const source = sourceOf(entity);
     const format: OutputFormat =
       built.format === 'original'
         ? naturalFormat(source)

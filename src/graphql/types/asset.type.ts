@@ -1,6 +1,7 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import type { AssetEntity } from '../../db/entities/index.js';
 import { toPublicId } from '../../ids/index.js';
+import { isAnimated } from '../../media/asset-source.js';
 import { JSONScalar } from '../scalars.js';
 import { AccessEnum } from './enums.js';
 import { Node } from './node.type.js';
@@ -69,7 +70,7 @@ export class Asset extends Node {
       bytes: row.bytes,
       sha256: row.sha256,
       hasAlpha: row.hasAlpha,
-      animated: row.pages > 1 && (row.format === 'gif' || row.format === 'webp'),
+      animated: isAnimated(row),
       frames: row.format === 'gif' || row.format === 'webp' ? row.pages : 1,
       colorSpace: row.colorSpace,
       orientation: row.orientation,
