@@ -22,7 +22,10 @@ function showSignIn(message = ''): void {
   byId('library', HTMLDivElement).hidden = true;
   byId('sign-in', HTMLElement).hidden = false;
   const input = byId('api-key', HTMLInputElement);
-  if (input.value === '' && settings.bootstrapKey) input.value = settings.bootstrapKey;
+  if (input.value === '' && settings.bootstrapKey) {
+    input.value = settings.bootstrapKey;
+    byId('prefilled', HTMLParagraphElement).hidden = false;
+  }
   byId('sign-in-error', HTMLParagraphElement).textContent = message;
   input.focus();
 }
