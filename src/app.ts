@@ -30,6 +30,7 @@ import { internalProblem, problemOf, sendProblem } from './http/problem.js';
 import { registerGraphQLRoute } from './http/routes/graphql.js';
 import { registerHealthRoutes } from './http/routes/health.js';
 import { registerImageRoute } from './http/routes/image.js';
+import { registerLibraryRoute } from './http/routes/library.js';
 import { PlaygroundPages } from './http/routes/playground.js';
 import { registerUploadFormRoute } from './http/routes/upload-form.js';
 import { BullQueue } from './jobs/bullmq-queue.js';
@@ -488,6 +489,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       return decision ? rateLimitHeaders(decision) : {};
     },
   });
+  await registerLibraryRoute(http, { bootstrapKey: readBootstrapKey });
   await registerImageRoute(http, { delivery, usage, metrics, limiter });
   http.get('/metrics', async (_request, reply) =>
     reply

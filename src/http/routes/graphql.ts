@@ -5,6 +5,7 @@ import processRequest from 'graphql-upload/processRequest.mjs';
 import { ErrorCode, isDomainError } from '../../errors/index.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import type { PlaygroundPages } from './playground.js';
+import { acceptsGzip, isLocalClient } from '../local-client.js';
 
 export interface GraphQLRouteOptions {
   readonly apollo: ApolloServer<GraphQLContext>;
@@ -15,13 +16,6 @@ export interface GraphQLRouteOptions {
   /** Counts the request against its rate limit; resolves to headers to send, or throws RATE_LIMITED. */
   readonly rateLimit?: (request: FastifyRequest) => Promise<Record<string, string>>;
 }
-
-/** A client on this machine, connected directly (a proxy in between could be relaying anyone). */
-const isLocalClient = (request: FastifyRequest): boolean => {
-  const ip = request.socket.remoteAddress ?? '';
-  const direct = request.headers['x-forwarded-for'] === undefined && request.headers.forwarded === undefined;
-  return direct && (ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1');
-};
 
 const wantsHtml = (request: FastifyRequest): boolean => {
   const accept = request.headers.accept ?? '';
@@ -81,7 +75,7 @@ export async function registerGraphQLRoute(
       handler: async function (request, reply) {
         if (request.method === 'GET' && wantsHtml(request)) {
           const page = options.playground.page(isLocalClient(request));
-          const gzip = /\bgzip\b/.test(request.headers['accept-encoding'] ?? '');
+          const gzip = acceptsGzip(request);
           reply
             .header('content-type', 'text/html; charset=utf-8')
             .header('cache-control', 'no-store')

@@ -16,6 +16,7 @@ import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode } from '../../errors/index.js';
 import { problemOf, sendProblem } from '../problem.js';
+import { acceptsGzip, isLocalClient } from '../local-client.js';
 
 export interface LibraryRouteOptions {
   /**
@@ -167,16 +168,6 @@ function bundleOf(sourceDir: string): Promise<LibraryBundle> {
   }
   return bundle;
 }
-
-/** A client on this machine, connected directly (a proxy in between could be relaying anyone). */
-const isLocalClient = (request: FastifyRequest): boolean => {
-  const ip = request.socket.remoteAddress ?? '';
-  const direct = request.headers['x-forwarded-for'] === undefined && request.headers.forwarded === undefined;
-  return direct && (ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1');
-};
-
-const acceptsGzip = (request: FastifyRequest): boolean =>
-  /\bgzip\b/.test(request.headers['accept-encoding'] ?? '');
 
 function sendFile(request: FastifyRequest, reply: FastifyReply, file: StaticFile, cacheControl: string) {
   const gzip = acceptsGzip(request);
