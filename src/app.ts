@@ -42,6 +42,7 @@ import { DeliveryService } from './media/delivery.service.js';
 import { AvifRenders, DEFAULT_PRESETS, EagerPresets } from './media/eager.service.js';
 import { Maintenance, MAINTENANCE_JOB } from './media/maintenance.service.js';
 import { PresetsService } from './media/presets.service.js';
+import { Generations } from './media/generations.js';
 import { QuotaService } from './media/quota.service.js';
 import { RateLimiter, rateLimitHeaders } from './media/rate-limits.js';
 import { UsageMeter } from './media/usage.service.js';
@@ -183,6 +184,9 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
   const assets = new AssetsService(db, tenancy, ingest, cleanup, { maxUploadBytes: config.maxUploadBytes });
   const usage = new UsageMeter(db, tenancy, logger);
   const quota = new QuotaService(db, tenancy, usage);
+  const generations = new Generations(state, (error) =>
+    logger.warn({ err: error }, 'change generations unreadable'),
+  );
   usage.onFlushed(() => quota.forgetDaily());
   const quotaRows = async () => {
     const spaces = await tenancy.spacesWithQuota(200);
@@ -269,6 +273,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       enqueue: (job) => avifRenders.enqueue(job),
     },
     quota,
+    generations,
     {
       baseUrl: config.baseUrl,
       limits: transformLimits,
@@ -303,6 +308,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     usage,
     eager,
     quota,
+    generations,
   };
   const loaderSources = {
     organizationsByIds: (ids: readonly string[]) => tenancy.organizationsByIds(ids),

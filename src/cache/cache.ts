@@ -31,6 +31,8 @@ export interface Counters {
     by: number,
     windowSeconds: number,
   ): Promise<{ value: number; resetInSeconds: number }>;
+  /** The counter's value now (0 when absent or expired). */
+  peek(key: string): Promise<number>;
 }
 
 /** Everything the cache layer offers, plus its health. */

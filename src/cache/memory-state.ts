@@ -73,6 +73,10 @@ export class MemoryState implements SharedState {
     return { value: entry.value, resetInSeconds: Math.max(0, Math.ceil((entry.expiresAt - now) / 1000)) };
   }
 
+  async peek(key: string): Promise<number> {
+    return this.live(this.counters, key)?.value ?? 0;
+  }
+
   async check(): Promise<void> {}
 
   async close(): Promise<void> {

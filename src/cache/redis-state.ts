@@ -79,6 +79,10 @@ export class RedisState implements SharedState {
     return { value, resetInSeconds: Math.max(0, Math.ceil(ttlMs / 1000)) };
   }
 
+  async peek(key: string): Promise<number> {
+    return Number((await this.client.get(this.k(key))) ?? 0);
+  }
+
   async check(): Promise<void> {
     const pong = await this.client.ping();
     if (pong !== 'PONG') throw new Error(`unexpected PING answer ${pong}`);

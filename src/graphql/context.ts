@@ -6,6 +6,7 @@ import { unauthenticated } from '../errors/index.js';
 import type { AssetUrls } from '../media/asset-urls.js';
 import type { AssetsService } from '../media/assets.service.js';
 import type { EagerPresets } from '../media/eager.service.js';
+import type { Generations } from '../media/generations.js';
 import type { PresetsService } from '../media/presets.service.js';
 import type { QuotaService } from '../media/quota.service.js';
 import type { UsageMeter } from '../media/usage.service.js';
@@ -33,6 +34,7 @@ export interface GraphQLServices {
   readonly usage: UsageMeter;
   readonly eager: EagerPresets;
   readonly quota: QuotaService;
+  readonly generations: Generations;
 }
 
 export interface GraphQLLimits {
@@ -62,5 +64,9 @@ export function principalOf(ctx: GraphQLContext): Principal {
 
 /** Writes the audit entry of a mutation made by the caller. */
 export async function audit(ctx: GraphQLContext, record: AuditRecord): Promise<void> {
-  await ctx.services.audit.record(principalOf(ctx), ctx.origin, record);
+  const principal = principalOf(ctx);
+  await ctx.services.audit.record(principal, ctx.origin, record);
+  // Every mutation passes here once committed: rows cached for image requests are stale now.
+  const organization = await ctx.loaders.organization.load(principal.organizationId);
+  if (organization) await ctx.services.generations.bump(organization.slug);
 }

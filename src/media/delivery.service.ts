@@ -23,6 +23,7 @@ import {
   type TransformPlan,
 } from '../transforms/index.js';
 import { presetPlan, type PresetsService } from './presets.service.js';
+import type { Generations } from './generations.js';
 import type { QuotaService } from './quota.service.js';
 import type { RateLimiter } from './rate-limits.js';
 import { widthRules } from './widths.js';
@@ -88,6 +89,10 @@ export type ImageAnswer =
       readonly vary: boolean;
     };
 
+/** Rows kept for hot image requests: at most this many, this long (a safety net; changes invalidate at once). */
+const ROW_CACHE_ENTRIES = 20_000;
+const ROW_CACHE_MS = 60_000;
+
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const REDIRECT_SECONDS = 86_400;
 const REDIRECT_CACHE = `public, max-age=${REDIRECT_SECONDS}`;
@@ -113,21 +118,39 @@ export class DeliveryService {
     private readonly limiter: RateLimiter,
     private readonly avif: AvifStandIn,
     private readonly quota: QuotaService,
+    private readonly generations: Generations,
     private readonly options: { baseUrl: string; limits: GrammarLimits; widthPolicy: WidthPolicy },
   ) {}
 
+  private readonly rows = new Map<
+    string,
+    { space: SpaceEntity; asset: AssetEntity; generation: string; until: number }
+  >();
+
   /**
-   * The space and the asset of a URL, read fresh on every request (both at once): a deleted,
-   * replaced or newly private asset and a space's new transform policy take effect at once.
+   * The space and the asset of a URL. Found rows are kept briefly with the organization's change
+   * generation read before them; any change in the organization bumps it, so a deleted, replaced
+   * or newly private asset and a space's new policy take effect at once on every node, while hot
+   * images are answered without a query.
    */
   private async spaceAndAsset(
     request: ImageRequest,
     assetRowId: string,
   ): Promise<{ space: SpaceEntity | null; asset: AssetEntity | null }> {
+    const key = `${request.org}/${request.tenant}/${request.space}/${assetRowId}`;
+    const generation = await this.generations.current(request.org);
+    const hit = this.rows.get(key);
+    if (hit && hit.generation === generation && hit.until > Date.now()) return hit;
     const [space, asset] = await Promise.all([
       this.tenancy.spaceByPath(request.org, request.tenant, request.space),
       this.db.getRepository(AssetEntity).findOneBy({ id: assetRowId }),
     ]);
+    if (space && asset) {
+      if (this.rows.size >= ROW_CACHE_ENTRIES) this.rows.delete(this.rows.keys().next().value!);
+      this.rows.set(key, { space, asset, generation, until: Date.now() + ROW_CACHE_MS });
+    } else {
+      this.rows.delete(key);
+    }
     return { space, asset };
   }
 

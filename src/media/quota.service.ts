@@ -63,7 +63,18 @@ export class QuotaService {
     private readonly usage: UsageMeter,
   ) {}
 
+  private readonly orgQuotas = new Map<string, { quota: Quota; until: number }>();
+
+  /** An organization's quota, cached briefly (it is read on every image request that has a daily quota). */
   private async organizationQuota(organizationId: string): Promise<Quota> {
+    const hit = this.orgQuotas.get(organizationId);
+    if (hit && hit.until > Date.now()) return hit.quota;
+    const quota = await this.readOrganizationQuota(organizationId);
+    this.orgQuotas.set(organizationId, { quota, until: Date.now() + 5_000 });
+    return quota;
+  }
+
+  private async readOrganizationQuota(organizationId: string): Promise<Quota> {
     const org = await this.db
       .getRepository(OrganizationEntity)
       .findOne({ where: { id: organizationId }, select: { id: true, settings: true } });
@@ -221,6 +232,8 @@ export class QuotaService {
       throw forbidden('Only an organization-wide key can change the organization quota.');
     const org = await this.tenancy.organization(principal);
     org.settings = { ...(org.settings ?? {}), quota };
-    return this.db.getRepository(OrganizationEntity).save(org);
+    const saved = await this.db.getRepository(OrganizationEntity).save(org);
+    this.orgQuotas.delete(org.id);
+    return saved;
   }
 }
