@@ -6,7 +6,9 @@ export class OrganizationSettings1764200000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE organizations ADD COLUMN settings jsonb NOT NULL DEFAULT '{}'::jsonb`);
-    await q.query(`CREATE INDEX assets_space_live_bytes ON assets (space_id) INCLUDE (bytes) WHERE deleted_at IS NULL`);
+    await q.query(
+      `CREATE INDEX assets_space_live_bytes ON assets (space_id) INCLUDE (bytes) WHERE deleted_at IS NULL`,
+    );
     await q.query(`CREATE INDEX variants_space_bytes ON variants (space_id) INCLUDE (bytes)`);
   }
 

@@ -37,7 +37,11 @@ describe.each(registryKinds)('registry on %s', (kind) => {
     );
     expect(before[0].n).toBe(0);
     const applied = await db.runMigrations({ transaction: 'each' });
-    expect(applied.map((m) => m.name)).toEqual(['InitialSchema1764000000000', 'Usage1764100000000', 'OrganizationSettings1764200000000']);
+    expect(applied.map((m) => m.name)).toEqual([
+      'InitialSchema1764000000000',
+      'Usage1764100000000',
+      'OrganizationSettings1764200000000',
+    ]);
     expect(await db.runMigrations({ transaction: 'each' })).toEqual([]);
     const tables = (
       await db.query(
