@@ -107,7 +107,11 @@ export class BullQueue implements JobQueue {
         const handler = handlers[job.name];
         if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}"`);
         try {
-          await handler(job.data as unknown, { jobId: job.id ?? '', attempt: job.attemptsMade + 1 });
+          await handler(job.data as unknown, {
+            jobId: job.id ?? '',
+            attempt: job.attemptsMade + 1,
+            attempts: job.opts.attempts ?? this.options.attempts,
+          });
         } catch (error) {
           this.options.onError?.(error, { id: job.id ?? '', name: job.name, attempt: job.attemptsMade + 1 });
           if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);

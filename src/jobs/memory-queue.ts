@@ -89,7 +89,7 @@ export class MemoryQueue implements JobQueue {
     const handler = this.handlers?.[job.name];
     try {
       if (!handler) throw new PermanentJobError(`no handler for job "${job.name}"`);
-      await handler(job.data, { jobId: job.id, attempt: job.attempt });
+      await handler(job.data, { jobId: job.id, attempt: job.attempt, attempts: job.attempts });
     } catch (error) {
       this.options.onError?.(error, { id: job.id, name: job.name, attempt: job.attempt });
       if (error instanceof PermanentJobError || job.attempt >= job.attempts) {

@@ -20,6 +20,8 @@ export interface JobContext {
   readonly jobId: string;
   /** 1 on the first try. */
   readonly attempt: number;
+  /** Tries in all: after a failure of try `attempts`, the job goes to the dead letters. */
+  readonly attempts: number;
 }
 
 export type JobHandler = (data: unknown, context: JobContext) => Promise<void>;

@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { SharedState } from '../cache/cache.js';
 import { AssetEntity, PresetEntity, VariantEntity } from '../db/entities/index.js';
 import { isDomainError, ErrorCode } from '../errors/index.js';
-import { PermanentJobError, type JobQueue } from '../jobs/queue.js';
+import { PermanentJobError, type JobContext, type JobQueue } from '../jobs/queue.js';
 import type { Logger } from '../observability/logger.js';
 import {
   canonicalPlan,
@@ -92,8 +92,13 @@ export class EagerPresets {
     return { plan: { ...plan, format }, format };
   }
 
-  /** The job: render one preset of one asset version (nothing to do if the asset moved on). */
-  async run(data: unknown): Promise<void> {
+  /**
+   * The job: render one preset of one asset version (nothing to do if the asset moved on). A
+   * failure retrying cannot help, or the failure of the last try, marks the preset failed for
+   * `status`.
+   * @throws PermanentJobError when the render is refused; the render's error when it may pass.
+   */
+  async run(data: unknown, context?: Pick<JobContext, 'attempt' | 'attempts'>): Promise<void> {
     const job = eagerJobOf(data);
     const asset = await this.db.getRepository(AssetEntity).findOneBy({ id: job.assetId });
     if (!asset || asset.deletedAt !== null || asset.version !== job.version) return;
@@ -108,12 +113,19 @@ export class EagerPresets {
         error.code !== ErrorCode.ServiceUnavailable &&
         error.code !== ErrorCode.Internal
       ) {
-        await this.state.set(failureKey(job), Buffer.from(error.code), 7 * 86_400).catch(() => undefined);
+        await this.markFailed(job, error.code);
         this.logger.warn({ job, code: error.code }, 'eager render refused: dead-lettered');
         throw new PermanentJobError(`${error.code}: ${error.message}`, { cause: error });
       }
+      if (context !== undefined && context.attempt >= context.attempts) {
+        await this.markFailed(job, isDomainError(error) ? error.code : ErrorCode.Internal);
+      }
       throw error;
     }
+  }
+
+  private async markFailed(job: EagerJob, code: string): Promise<void> {
+    await this.state.set(failureKey(job), Buffer.from(code), 7 * 86_400).catch(() => undefined);
   }
 
   /** Where each eager variant of an asset's current version stands. */

@@ -47,7 +47,7 @@ export function jobHandlers(deps: {
 }): Record<string, JobHandler> {
   return {
     [JOB.cleanup]: async (data) => deps.cleanup.run(cleanupTaskOf(data)),
-    [EAGER_JOB]: async (data) => deps.eager.run(data),
+    [EAGER_JOB]: async (data, context) => deps.eager.run(data, context),
     [AVIF_JOB]: async (data) => deps.avif.run(data),
     [MAINTENANCE_JOB]: async () => {
       await deps.maintenance.run();
