@@ -16,7 +16,7 @@ describeWith([], 'jobs: the in-process queue', () => {
   let t: TestTessera;
 
   beforeAll(async () => {
-    t = await startTestTessera({ storage: 'local' });
+    t = await startTestTessera({ storage: 'local', env: { JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '50' } });
   }, 60_000);
 
   afterAll(async () => {
@@ -95,5 +95,36 @@ describeWith([], 'jobs: the in-process queue', () => {
       ['preset.render', 1, true],
     ]);
     expect(await t.tessera.queue.counts()).toMatchObject({ waiting: 0, active: 0, delayed: 0 });
+  }, 60_000);
+
+  it('a render that keeps failing is tried JOB_ATTEMPTS times with backoff, then dead-lettered; processing says FAILED', async () => {
+    const asset = await uploadWithProcessing(t, { bytes: fixture('rocket.jpg'), filename: 'rocket.jpg' });
+    await settle(t);
+    const entity = await t.tessera.registry.dataSource
+      .getRepository(AssetEntity)
+      .findOneByOrFail({ id: rowId(asset.id) });
+    // The original is gone from storage: nothing says this cannot change, so it is retried.
+    await t.tessera.store.delete(entity.storageKey);
+    const created = await t.gql(
+      'mutation($input: CreatePresetInput!) { createPreset(input: $input) { id } }',
+      {
+        input: {
+          spaceId: t.boot.spaceId,
+          name: 'Banner',
+          slug: 'banner',
+          transform: { width: 600, height: 200, format: 'WEBP' },
+          autoGenerate: true,
+        },
+      },
+    );
+    expect(created.errors).toBeUndefined();
+
+    await t.tessera.services.eager.enqueueFor(entity);
+    await settle(t);
+    const dead = (await t.tessera.queue.deadLetters(100)).filter(
+      (d) => (d.data as { assetId?: string }).assetId === entity.id,
+    );
+    expect(dead.map((d) => [d.name, d.attempts])).toEqual([['preset.render', 3]]);
+    expect(statuses(await processingOf(t, asset.id))).toMatchObject({ banner: 'FAILED', thumbnail: 'DONE' });
   }, 60_000);
 });
