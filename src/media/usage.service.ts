@@ -149,10 +149,20 @@ export class UsageMeter {
     await this.flushing;
   }
 
-  private async write(tallies: Tally[], access: [string, number][]): Promise<void> {
-    if (tallies.length > 0) {
-      await this.db.query(
-        `INSERT INTO usage_daily (space_id, organization_id, day, requests, bytes_served, renders, render_ms, uploads)
+  /**
+   * One transaction: a flush that fails leaves nothing behind, so putting its counts back adds
+   * nothing twice. Rows are written in key order, so that nodes flushing at once wait for each
+   * other rather than deadlock (and a deadlock, should one happen, only fails a flush).
+   */
+  private async write(unordered: Tally[], unorderedAccess: [string, number][]): Promise<void> {
+    const tallies = [...unordered].sort((a, b) =>
+      a.spaceId === b.spaceId ? a.day.localeCompare(b.day) : a.spaceId.localeCompare(b.spaceId),
+    );
+    const access = [...unorderedAccess].sort(([a], [b]) => a.localeCompare(b));
+    await this.db.transaction(async (manager) => {
+      if (tallies.length > 0) {
+        await manager.query(
+          `INSERT INTO usage_daily (space_id, organization_id, day, requests, bytes_served, renders, render_ms, uploads)
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::date[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
          ON CONFLICT (space_id, day) DO UPDATE SET
            requests = usage_daily.requests + EXCLUDED.requests,
@@ -161,34 +171,35 @@ export class UsageMeter {
            render_ms = usage_daily.render_ms + EXCLUDED.render_ms,
            uploads = usage_daily.uploads + EXCLUDED.uploads,
            updated_at = now()`,
-        [
-          tallies.map((t) => t.spaceId),
-          tallies.map((t) => t.organizationId),
-          tallies.map((t) => t.day),
-          tallies.map((t) => t.requests),
-          tallies.map((t) => t.bytesServed),
-          tallies.map((t) => t.renders),
-          tallies.map((t) => t.renderMs),
-          tallies.map((t) => t.uploads),
-        ],
-      );
-      for (const t of tallies) {
-        await this.db.query(
-          `UPDATE usage_daily SET stored_bytes =
+          [
+            tallies.map((t) => t.spaceId),
+            tallies.map((t) => t.organizationId),
+            tallies.map((t) => t.day),
+            tallies.map((t) => t.requests),
+            tallies.map((t) => t.bytesServed),
+            tallies.map((t) => t.renders),
+            tallies.map((t) => t.renderMs),
+            tallies.map((t) => t.uploads),
+          ],
+        );
+        for (const t of tallies) {
+          await manager.query(
+            `UPDATE usage_daily SET stored_bytes =
              (SELECT coalesce(sum(bytes), 0) FROM assets WHERE space_id = $1 AND deleted_at IS NULL) +
              (SELECT coalesce(sum(bytes), 0) FROM variants WHERE space_id = $1)
            WHERE space_id = $1 AND day = $2`,
-          [t.spaceId, t.day],
+            [t.spaceId, t.day],
+          );
+        }
+      }
+      if (access.length > 0) {
+        await manager.query(
+          `UPDATE variants v SET access_count = v.access_count + a.n, last_accessed_at = now()
+         FROM unnest($1::text[], $2::bigint[]) AS a(key, n) WHERE v.variant_key = a.key`,
+          [access.map(([key]) => key), access.map(([, n]) => n)],
         );
       }
-    }
-    if (access.length > 0) {
-      await this.db.query(
-        `UPDATE variants v SET access_count = v.access_count + a.n, last_accessed_at = now()
-         FROM unnest($1::text[], $2::bigint[]) AS a(key, n) WHERE v.variant_key = a.key`,
-        [access.map(([key]) => key), access.map(([, n]) => n)],
-      );
-    }
+    });
   }
 
   /**
