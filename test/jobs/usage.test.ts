@@ -144,4 +144,32 @@ describeWith(['s3'], 'jobs: usage metering', () => {
     // The first space saw none of it.
     expect(total(await usageOf(t.boot.spaceId))).toMatchObject({ requests: 0, renders: 0, uploads: 0 });
   }, 90_000);
+
+  it('a flush that fails midway loses nothing and counts nothing twice', async () => {
+    const spaceId = await createSpace(t, 'Interrupted');
+    const asset = await upload(t, 'coffee.png', { spaceId });
+    await settle(t);
+    const url = await urlOf(t, asset.id);
+    let served = 0;
+    for (let i = 0; i < 5; i += 1) {
+      const answer = await fetchImage(url);
+      expect(answer.status).toBe(200);
+      served += answer.body.length;
+    }
+    // The registry fails the flush after its first statement (a table it reads is missing).
+    const db = t.tessera.registry.dataSource;
+    await db.query('ALTER TABLE variants RENAME TO variants_away');
+    let failure: unknown;
+    try {
+      await t.tessera.services.usage.flush();
+    } catch (error) {
+      failure = error;
+    } finally {
+      await db.query('ALTER TABLE variants_away RENAME TO variants');
+    }
+    expect(failure).toBeDefined();
+
+    expect(total(await usageOf(spaceId))).toMatchObject({ requests: 5, bytesServed: served, uploads: 1 });
+    expect(total(await usageOf(spaceId))).toMatchObject({ requests: 5, bytesServed: served, uploads: 1 });
+  }, 60_000);
 });
