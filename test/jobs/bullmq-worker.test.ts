@@ -75,7 +75,19 @@ describeWith(['redis', 's3'], 'jobs: BullMQ on Redis with worker processes', () 
       });
     }
     expect(t.tessera.services.variants.renders).toBe(0);
+    // Stopping flushes what the worker metered: its renders count in the space's usage.
     expect(await w.stop()).toBe(0);
+    const day = 86_400_000;
+    const usage = await t.gql<{ usage: { renders: number; renderMs: number; uploads: number }[] }>(
+      'query($s: ID!, $from: DateTimeISO!, $to: DateTimeISO!) { usage(spaceId: $s, from: $from, to: $to) { renders renderMs uploads } }',
+      {
+        s: t.boot.spaceId,
+        from: new Date(Date.now() - day).toISOString(),
+        to: new Date(Date.now() + day).toISOString(),
+      },
+    );
+    const sum = (k: 'renders' | 'uploads') => (usage.data?.usage ?? []).reduce((n, d) => n + d[k], 0);
+    expect({ renders: sum('renders'), uploads: sum('uploads') }).toEqual({ renders: 3, uploads: 1 });
   }, 60_000);
 
   it('a job whose original is corrupt goes to the dead letters after one try; processing says FAILED', async () => {
