@@ -29,6 +29,19 @@ export const presetPlan = (preset: PresetEntity, limits: GrammarLimits): Transfo
   planFromInput(preset.operations as Record<string, unknown>, limits);
 
 /**
+ * A transform whose width and height are scaled down together, when the larger of them is over
+ * `maxOutputDimension` (px), so that a built-in preset stays valid on a server with a lower limit.
+ */
+function shrunkToFit(transform: TransformPlan, maxOutputDimension: number): TransformPlan {
+  const longest = Math.max(transform.width ?? 0, transform.height ?? 0);
+  if (longest <= maxOutputDimension) return transform;
+  const scale = maxOutputDimension / longest;
+  const shrink = (side: number | undefined) =>
+    side === undefined ? undefined : Math.max(1, Math.floor(side * scale));
+  return { ...transform, width: shrink(transform.width), height: shrink(transform.height) };
+}
+
+/**
  * Presets: named transforms per space, or organization-wide and inherited by every space (a
  * space's own preset of the same slug wins). Operations are stored canonical; editing a preset
  * changes its canonical string, so variants made for the old definition are not served for it.
@@ -168,7 +181,8 @@ export class PresetsService {
   }
 
   /**
-   * Gives a new space the default presets (thumbnail, medium, large; WebP; eager).
+   * Gives a new space the default presets (thumbnail, medium, large; WebP; eager), each box shrunk
+   * (keeping its shape) where it is larger than the server's output limit.
    * Runs with the caller's transaction manager when given.
    */
   async createDefaults(
@@ -177,7 +191,9 @@ export class PresetsService {
     manager = this.db.manager,
   ): Promise<void> {
     for (const d of defaults) {
-      const plan = canonicalPlan(planFromInput({ ...d.transform }, this.limits));
+      const plan = canonicalPlan(
+        planFromInput({ ...shrunkToFit(d.transform, this.limits.maxOutputDimension) }, this.limits),
+      );
       await manager
         .createQueryBuilder()
         .insert()
