@@ -260,6 +260,8 @@ export class TenancyService {
 
   /** Finds a space by its URL path (organization, tenant and space slugs); no principal (public URLs). */
   async spaceByPath(orgSlug: string, tenantSlug: string, spaceSlug: string): Promise<SpaceEntity | null> {
+    // A string no slug can be (a NUL byte, say, which PostgreSQL refuses in text) names no space.
+    if (![orgSlug, tenantSlug, spaceSlug].every((slug) => SLUG.test(slug))) return null;
     return this.db
       .getRepository(SpaceEntity)
       .createQueryBuilder('s')
