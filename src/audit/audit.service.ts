@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { requireScope, type Principal } from '../auth/principal.js';
 import { AuditEntryEntity } from '../db/entities/index.js';
 import { toJsonObject } from '../db/entities/columns.js';
+import { badInput } from '../errors/index.js';
 
 /** Where a change came from. */
 export interface RequestOrigin {
@@ -57,7 +58,10 @@ export class AuditService {
       .execute();
   }
 
-  /** Entries the admin may see, newest first; `after` is the id of the last entry of the previous page. */
+  /**
+   * Entries the admin may see, newest first; `after` is the id of the last entry of the previous page.
+   * @throws DomainError FORBIDDEN without the admin scope; BAD_USER_INPUT for an `after` that is no entry id.
+   */
   async list(
     principal: Principal,
     first: number,
@@ -78,7 +82,10 @@ export class AuditService {
     if (filter.spaceId) qb.andWhere('a.space_id = :fspace', { fspace: filter.spaceId });
     if (filter.since) qb.andWhere('a.created_at >= :since', { since: filter.since });
     if (filter.until) qb.andWhere('a.created_at < :until', { until: filter.until });
-    if (after !== undefined && /^\d+$/.test(after)) qb.andWhere('a.id < :after', { after });
+    if (after !== undefined) {
+      if (!/^\d{1,18}$/.test(after)) throw badInput('Invalid cursor.', { field: 'after' });
+      qb.andWhere('a.id < :after', { after });
+    }
     return qb.orderBy('a.id', 'DESC').limit(first).getMany();
   }
 }
