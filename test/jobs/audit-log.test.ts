@@ -466,6 +466,12 @@ describeWith([], 'jobs: the audit log', () => {
     expect(inFirstSpace.map((e) => e.action)).toEqual(['asset.upload']);
     expect((await allEntries(100, { until: cutoff.toISOString() })).length).toBe(everything.length + 1);
 
+    // A cursor that is not one of this list's is refused, not taken for the start.
+    for (const after of ['nonsense', '-1', '12abc']) {
+      const bad = await auditLog({ first: 2, after });
+      expect(bad.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    }
+
     // Not an admin: refused.
     const refused = await auditLog({ first: 10 }, editor.token);
     expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
