@@ -1,0 +1,356 @@
+/**
+ * `npm run bench`: Tessera against the references a user would otherwise pick, measured in the
+ * same run on this machine, on loopback. Prints the tables and the targets' verdicts, writes
+ * `bench-results.json` at the repository root. Bounded: aborts past BENCH_LIMIT_SECONDS (280 s).
+ *
+ * Environment: DATABASE_URL (a PostgreSQL server: the bench creates and drops a database of its
+ * own there) and REDIS_URL (keys under a prefix of the bench's, deleted afterwards) put Tessera on
+ * real components; without them it runs embedded. BENCH_LOAD=autocannon uses autocannon instead
+ * of wrk; BENCH_KEEP=1 keeps the work directory (logs). References: `sh test/bench/setup.sh`
+ * installs nginx and wrk.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { createTessera } from '../../src/app.js';
+import { loadConfig } from '../../src/config/index.js';
+import { repoRoot } from '../support/fixtures.js';
+import {
+  transformUrl,
+  upload,
+  gql,
+  waitForEagerRenders,
+  type TesseraEndpoint,
+  type UploadedAsset,
+} from './client.js';
+import {
+  bootstrapOf,
+  prepareComponents,
+  startTesseraProcess,
+  tesseraEnv,
+  type Components,
+} from './environment.js';
+import { makeBenchPhoto, makeLargePhoto, makeLibrary } from './images.js';
+import { closedLoop, type LoadTool } from './load.js';
+import { coldFormats, measureColdRender, type ColdFormat } from './phases/cold-render.js';
+import { measureGraphQL } from './phases/graphql.js';
+import { measurePeakRss, measureRssGrowth } from './phases/memory.js';
+import { measureSingleFlight } from './phases/single-flight.js';
+import { measureWarmHit } from './phases/warm-hit.js';
+import { freePort, onPath, type ServerProcess } from './processes.js';
+import { nginxVersion, startFastifyServer, startIpx, startMemoryServer, startNginx } from './references.js';
+import { evaluateTargets, renderReport, withVerdicts, type BenchResults } from './report.js';
+
+const LIMIT_SECONDS = Number(process.env.BENCH_LIMIT_SECONDS ?? 280);
+const LIBRARY_SIZE = 100;
+const RUNS = 3;
+
+const started = Date.now();
+const running = new Set<ServerProcess>();
+const progress = (line: string) =>
+  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
+
+function track(server: ServerProcess): ServerProcess {
+  running.add(server);
+  return server;
+}
+
+async function stop(server: ServerProcess | undefined): Promise<void> {
+  if (!server) return;
+  running.delete(server);
+  await server.stop(20_000);
+}
+
+function packageVersion(path: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(repoRoot, path), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'absent';
+  }
+}
+
+function ipxSharpVersions(): { sharp: string; libvips: string } {
+  const sharpPackage = packageVersion('node_modules/ipx/node_modules/sharp/package.json');
+  if (sharpPackage === 'absent')
+    return { sharp: packageVersion('node_modules/sharp/package.json'), libvips: sharp.versions.vips };
+  try {
+    const versions = JSON.parse(
+      readFileSync(
+        join(repoRoot, 'node_modules/ipx/node_modules/@img/sharp-libvips-linux-x64/versions.json'),
+        'utf8',
+      ),
+    ) as { vips?: string };
+    return { sharp: sharpPackage, libvips: versions.vips ?? 'unknown' };
+  } catch {
+    return { sharp: sharpPackage, libvips: 'unknown' };
+  }
+}
+
+async function machine(tool: LoadTool): Promise<Record<string, unknown>> {
+  const ipxSharp = ipxSharpVersions();
+  const generator =
+    tool === 'wrk'
+      ? `wrk ${execFileSync('sh', ['-c', 'wrk -v 2>&1 | head -1'], { encoding: 'utf8' }).split(' ')[1] ?? ''}`
+      : `autocannon ${packageVersion('node_modules/autocannon/package.json')}`;
+  return {
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    cpus: cpus().length,
+    memoryGB: Math.round(totalmem() / 2 ** 30),
+    loadAverage: loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
+    os: `${type()} ${release()}`,
+    node: process.versions.node,
+    sharp: packageVersion('node_modules/sharp/package.json'),
+    libvips: sharp.versions.vips,
+    ipx: packageVersion('node_modules/ipx/package.json'),
+    ipxSharp: ipxSharp.sharp,
+    ipxLibvips: ipxSharp.libvips,
+    nginx: await nginxVersion(),
+    loadGenerator: generator,
+  };
+}
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The canonical URL of `transform` with `{w}` where its width goes. */
+async function urlTemplate(
+  endpoint: TesseraEndpoint,
+  assetId: string,
+  transform: Record<string, unknown>,
+  width: number,
+): Promise<string> {
+  const url = await transformUrl(endpoint, assetId, { ...transform, width });
+  if (!url.includes(`w_${width}`)) throw new Error(`no w_${width} in ${url}`);
+  return url.replace(`w_${width}`, 'w_{w}');
+}
+
+async function main(): Promise<void> {
+  const tool: LoadTool =
+    process.env.BENCH_LOAD === 'autocannon' || !(await onPath('wrk')) ? 'autocannon' : 'wrk';
+  const work = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+  const dataDir = join(work, 'data');
+  const ipxDir = join(work, 'ipx');
+  mkdirSync(ipxDir);
+  mkdirSync(dataDir);
+  let components: Components | undefined;
+  let tessera: ServerProcess | undefined;
+  const partial: Omit<BenchResults, 'targets' | 'seconds'> & { seconds?: number } = {
+    startedAt: new Date(started).toISOString(),
+    machine: await machine(tool),
+    tessera: {
+      registry: '',
+      cache: '',
+      storage: '',
+      maxConcurrentRenders: 0,
+      avifEffort: 0,
+      commit: gitCommit(),
+    },
+  };
+  const results = partial as { -readonly [K in keyof BenchResults]: BenchResults[K] };
+  try {
+    components = await prepareComponents();
+    const config = loadConfig({ ...components.env, DATA_DIR: dataDir });
+    results.tessera = {
+      registry: components.registry,
+      cache: components.cache,
+      storage: components.storage,
+      maxConcurrentRenders: config.maxConcurrentRenders,
+      avifEffort: config.avifEffort,
+      commit: gitCommit(),
+    };
+    progress(
+      `Tessera on ${components.registry}, ${components.cache} cache, ${components.storage} storage; load generator ${tool}; work dir ${work}`,
+    );
+
+    const bench = await makeBenchPhoto(ipxDir);
+    const large = await makeLargePhoto(work);
+    const library = await makeLibrary(LIBRARY_SIZE);
+    progress(
+      `images made: bench ${(bench.bytes.length / 2 ** 20).toFixed(2)} MB, 24 MP ${(large.bytes.length / 2 ** 20).toFixed(2)} MB, ${library.length} small`,
+    );
+
+    const started1 = await startTesseraProcess(components, dataDir, await freePort());
+    tessera = track(started1.server);
+    const endpoint = started1.endpoint;
+    const benchAsset = await upload(endpoint, { name: 'bench.jpg', bytes: bench.bytes });
+    const largeAsset = await upload(endpoint, { name: 'large.jpg', bytes: large.bytes });
+    const libraryAssets: UploadedAsset[] = new Array(library.length);
+    await closedLoop(library.length, 4, async (i) => {
+      libraryAssets[i] = await upload(endpoint, library[i]!);
+    });
+    progress(`uploaded ${2 + library.length} assets`);
+    await waitForEagerRenders(endpoint);
+    progress('eager preset renders done');
+
+    // Cold render
+    const ipx = await startIpx(ipxDir, work);
+    track(ipx.server);
+    const formats = coldFormats(config.avifEffort);
+    const templates = new Map<ColdFormat['name'], string>();
+    for (const format of formats)
+      templates.set(format.name, await urlTemplate(endpoint, benchAsset.id, format.tessera, 719));
+    results.cold = {
+      concurrency: config.maxConcurrentRenders,
+      runs: RUNS,
+      formats: await measureColdRender(
+        formats,
+        {
+          tesseraUrl: (format, width) => templates.get(format.name)!.replace('{w}', String(width)),
+          ipxUrl: (format, width) => `${ipx.baseUrl}/w_${width},${format.ipx}/bench.jpg`,
+          source: bench.bytes,
+          concurrency: config.maxConcurrentRenders,
+          runs: RUNS,
+        },
+        progress,
+      ),
+    };
+    await stop(ipx.server);
+
+    // Warm hit
+    const hitUrl = templates.get('jpeg')!.replace('{w}', '720');
+    const hit = await fetch(hitUrl);
+    const hitBytes = Buffer.from(await hit.arrayBuffer());
+    if (hit.status !== 200) throw new Error(`warm-hit URL answered ${hit.status}`);
+    const variantFile = join(work, 'variant.jpg');
+    writeFileSync(variantFile, hitBytes);
+    const memory = await startMemoryServer(variantFile, 'image/jpeg', work);
+    track(memory.server);
+    const fastify = await startFastifyServer(variantFile, 'image/jpeg', work);
+    track(fastify.server);
+    const nginx = partial.machine.nginx ? await startNginx(variantFile, 'variant.jpg', work) : undefined;
+    if (nginx) track(nginx.server);
+    const warmSeconds = 3;
+    const connections = 32;
+    results.warm = {
+      ...(await measureWarmHit(
+        {
+          servers: {
+            tessera: { url: hitUrl, pid: tessera.pid },
+            node: { url: memory.url, pid: memory.server.pid },
+            fastify: { url: fastify.url, pid: fastify.server.pid },
+            ...(nginx ? { nginx: { url: nginx.url, pid: nginx.server.pid } } : {}),
+          },
+          tool,
+          connections,
+          seconds: warmSeconds,
+          runs: RUNS,
+        },
+        progress,
+      )),
+      bytes: hitBytes.length,
+      connections,
+      seconds: warmSeconds,
+      tool,
+    };
+    await stop(memory.server);
+    await stop(fastify.server);
+    await stop(nginx?.server);
+
+    // Single-flight
+    const webpTemplate = templates.get('webp')!;
+    results.singleFlight = await measureSingleFlight(
+      endpoint,
+      benchAsset.id,
+      (width) => webpTemplate.replace('{w}', String(width)),
+      RUNS,
+      progress,
+    );
+
+    // Memory
+    const largeTemplate = await urlTemplate(endpoint, largeAsset.id, { format: 'JPG', quality: 80 }, 1999);
+    results.peakRss = await measurePeakRss(
+      tessera.pid,
+      (width) => largeTemplate.replace('{w}', String(width)),
+      RUNS,
+      progress,
+    );
+    const page = await gql<{
+      assets: {
+        edges: { node: { id: string; url: string; variants: { edges: { node: { url: string } }[] } } }[];
+      };
+    }>(
+      endpoint,
+      'query($space: ID!) { assets(spaceId: $space, first: 100) { edges { node { id url variants(first: 3) { edges { node { url } } } } } } }',
+      { space: endpoint.spaceId },
+    );
+    const small = new Set(libraryAssets.map((a) => a.id));
+    const smallNodes = page.assets.edges.map((e) => e.node).filter((n) => small.has(n.id));
+    const renderTemplates: string[] = [];
+    for (const node of smallNodes.slice(0, 20))
+      renderTemplates.push(await urlTemplate(endpoint, node.id, { format: 'JPG' }, 471));
+    const hits = smallNodes.flatMap((n) => n.variants.edges.map((e) => e.node.url));
+    results.growth = await measureRssGrowth(
+      tessera.pid,
+      {
+        endpoint,
+        hits,
+        originals: smallNodes.map((n) => n.url),
+        renderTemplates,
+        missing: hits[0]!.replace(/\/v1\//, '/v999/'),
+      },
+      progress,
+    );
+    const stopping = performance.now();
+    const stopped = tessera;
+    await stop(stopped);
+    tessera = undefined;
+    results.shutdown = { seconds: (performance.now() - stopping) / 1000, exitCode: stopped.exitCode ?? null };
+    progress(
+      `Tessera stopped (SIGTERM) in ${results.shutdown.seconds.toFixed(1)} s, exit code ${String(results.shutdown.exitCode)}`,
+    );
+
+    // GraphQL, in this process (the statement count is read from its registry)
+    const port = await freePort();
+    const inProcess = await createTessera(
+      loadConfig({ ...tesseraEnv(components, dataDir, port), LOG_LEVEL: 'warn' }),
+    );
+    try {
+      await inProcess.http.listen({ host: '127.0.0.1', port });
+      const boot = bootstrapOf(dataDir);
+      results.graphql = await measureGraphQL(
+        { baseUrl: `http://127.0.0.1:${port}`, apiKey: boot.apiKey, spaceId: boot.spaceId },
+        inProcess.registry,
+        [10, 50, 100],
+        RUNS,
+        10,
+        progress,
+      );
+    } finally {
+      await inProcess.close();
+    }
+  } finally {
+    for (const server of [...running]) await stop(server).catch(() => undefined);
+    await components?.dispose();
+    if (process.env.BENCH_KEEP === '1') progress(`work directory kept: ${work}`);
+    else rmSync(work, { recursive: true, force: true });
+    const seconds = (Date.now() - started) / 1000;
+    const done = { ...partial, seconds } as Omit<BenchResults, 'targets'>;
+    const report: BenchResults = { ...done, targets: withVerdicts(evaluateTargets(done)) };
+    writeFileSync(join(repoRoot, 'bench-results.json'), `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`\n${renderReport(report)}\n`);
+  }
+}
+
+const watchdog = setTimeout(() => {
+  progress(`the bench exceeded ${LIMIT_SECONDS} s: stopping`);
+  for (const server of running) void server.stop(1000);
+  setTimeout(() => process.exit(1), 2000).unref();
+}, LIMIT_SECONDS * 1000);
+watchdog.unref();
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    progress(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);
