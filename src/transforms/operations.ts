@@ -122,7 +122,7 @@ function oneOf<T extends string | number>(
   return {
     check,
     parse: (raw: string): T => {
-      if (raw in aliases) return aliases[raw]!;
+      if (Object.hasOwn(aliases, raw)) return aliases[raw]!;
       const candidate = typeof values[0] === 'number' && /^\d+$/.test(raw) ? Number(raw) : raw;
       return check(candidate);
     },
