@@ -12,6 +12,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValueNode,
+  visit,
 } from 'graphql';
 import { ErrorCode } from '../errors/index.js';
 
@@ -147,12 +148,53 @@ export function checkDocument(
   }
 }
 
+/** NUL, and a surrogate without its pair (text with either cannot be stored: it has no UTF-8 form in PostgreSQL). */
+const UNSTORABLE = /\u0000|\p{Cs}/u;
+
+/** Where the first string holding unstorable text is in `value` (a variables object), if anywhere. */
+function unstorableIn(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? path : undefined;
+  if (value === null || typeof value !== 'object' || depth > 16) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const found = unstorableIn(item, `${path}.${key}`, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Refuses text holding a NUL character or a lone surrogate, in the variables or in the document's
+ * string literals: no name, tag, filename or filter can hold one (PostgreSQL refuses both in text
+ * and JSON), so it is bad input here rather than a failed query later.
+ * @throws GraphQLError BAD_USER_INPUT naming where it is (`details.field`).
+ */
+export function checkStorableText(
+  document: DocumentNode,
+  variables: Readonly<Record<string, unknown>>,
+): void {
+  let where = unstorableIn(variables, 'variables');
+  if (where === undefined) {
+    visit(document, {
+      StringValue(node) {
+        if (where === undefined && UNSTORABLE.test(node.value))
+          where = `line ${node.loc?.startToken.line ?? '?'}`;
+      },
+    });
+  }
+  if (where !== undefined) {
+    throw new GraphQLError(`Text must be valid Unicode without NUL characters (${where}).`, {
+      extensions: { code: ErrorCode.BadUserInput, details: { field: where }, http: { status: 400 } },
+    });
+  }
+}
+
 /** An Apollo plugin refusing operations over the limits, after parsing and before execution. */
 export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operationName, request }) {
+          checkStorableText(document, request.variables ?? {});
           checkDocument(schema, document, operationName, request.variables ?? {}, limits);
         },
       };
