@@ -90,6 +90,37 @@ describeWith([], 'reliability: fuzzing op strings and signed URLs', () => {
     await fc.assert(signedProperty(signed), { numRuns: 400, seed });
   }, 120_000);
 
+  it('answers GraphQL text arguments of any content (NUL, binary, huge) with data or a 4xx code, never INTERNAL_SERVER_ERROR', async () => {
+    const text = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.constantFrom('\u0000', 'a\u0000b', '\ud800', '%00', '../..', ' ', 'x'.repeat(5000)),
+    );
+    const operations = [
+      `query($s: ID!, $v: String) { assets(spaceId: $s, filter: { search: $v, folder: $v }) { edges { node { id } } } }`,
+      `query($s: ID!, $v: String!) { assets(spaceId: $s, filter: { tags: [$v] }) { edges { node { id } } } }`,
+      `query($s: ID!, $v: String) { assets(spaceId: $s, after: $v) { edges { node { id } } } }`,
+      `query($v: ID!) { node(id: $v) { id } }`,
+      `query($v: ID!) { asset(id: $v) { id } }`,
+      `query($s: ID!, $v: String) { asset(id: $s) { url(preset: $v) } }`,
+      `mutation($v: String!) { createTenant(input: { name: $v, slug: $v }) { id } }`,
+      `mutation($v: String!) { createApiKey(input: { name: $v, scopes: [ASSETS_READ] }) { apiKey { id } } }`,
+      `mutation($s: ID!, $v: String!) { createUpload(input: { spaceId: $s, filename: $v, contentType: $v, bytes: 10, folder: $v }) { uploadId } }`,
+      `mutation($s: ID!, $v: String!) { createPreset(input: { spaceId: $s, name: $v, slug: $v, transform: { background: $v } }) { id } }`,
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: operations.length - 1 }), text, async (i, v) => {
+        const res = await t.gql(operations[i]!, { s: t.boot.spaceId, v });
+        const codes = (res.errors ?? []).map((e) => e.extensions?.code);
+        if (res.status >= 500 || codes.includes('INTERNAL_SERVER_ERROR'))
+          throw new Error(
+            `${operations[i]} with ${JSON.stringify(v)}: ${res.status} ${JSON.stringify(res.errors)}`,
+          );
+      }),
+      { numRuns: 300, seed },
+    );
+  }, 120_000);
+
   it('is still healthy afterwards', async () => {
     expect((await fetch(`${t.baseUrl}/healthz`)).status).toBe(200);
     const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
