@@ -7,7 +7,6 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { Fsck, type FsckReport } from '../../src/media/fsck.service.js';
 import type { ObjectInfo, ObjectStore } from '../../src/storage/object-store.js';
-import { fixture } from '../support/fixtures.js';
 import { describeWith } from '../support/services.js';
 import { startTestTessera, type TestTessera } from '../support/tessera.js';
 import { rowId, settle } from '../ingestion/ingest-client.js';

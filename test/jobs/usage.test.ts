@@ -5,7 +5,6 @@
  * memory, with no registry statement per image request.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { fixture } from '../support/fixtures.js';
 import { describeWith } from '../support/services.js';
 import { startTestTessera, type TestTessera } from '../support/tessera.js';
 import { createSpace, rowId, settle } from '../ingestion/ingest-client.js';
