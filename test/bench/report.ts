@@ -2,11 +2,11 @@
  * The bench's output: the tables printed at the end and the shape of `bench-results.json`.
  */
 import type { ColdFormatResult, ColdSystem } from './phases/cold-render.js';
-import type { PageSizeResult } from './phases/graphql.js';
+import type { ImageStatements, PageSizeResult } from './phases/graphql.js';
 import type { GrowthResult, MemoryBreakdown, PeakResult } from './phases/memory.js';
 import type { SingleFlightResult } from './phases/single-flight.js';
 import { WARM_SERVERS, type WarmResult, type WarmServer } from './phases/warm-hit.js';
-import { formatNumber, formatSummary, summarize, textTable } from './stats.js';
+import { formatNumber, formatSummary, percentile, summarize, textTable } from './stats.js';
 import { verdict, type Target } from './targets.js';
 
 /** Everything one bench run measured, as written to bench-results.json. */
@@ -39,6 +39,7 @@ export interface BenchResults {
   readonly peakRss?: PeakResult;
   readonly growth?: GrowthResult;
   readonly graphql?: PageSizeResult[];
+  readonly imageStatements?: ImageStatements;
   readonly targets: (Target & { readonly verdict: string })[];
 }
 
@@ -182,7 +183,17 @@ export function renderReport(results: BenchResults): string {
           )
           .join(', ')}`,
     );
-    out.push(`outputs at 720 px: ${sizes.join('; ')}`, '');
+    out.push(`outputs at 720 px: ${sizes.join('; ')}`);
+    out.push(
+      `Tessera per request, median ms (client / server total / render incl. admission and reading the original): ${cold.formats
+        .map((f) => {
+          const t = f.tesseraTimings;
+          const m = (values: number[]) => formatNumber(percentile(values.filter(Number.isFinite), 50));
+          return `${f.format} ${m(t.clientMs)} / ${m(t.serverMs)} / ${m(t.renderMs)}`;
+        })
+        .join('; ')}`,
+      '',
+    );
   }
   if (results.warm) {
     const { warm } = results;
@@ -237,6 +248,11 @@ export function renderReport(results: BenchResults): string {
       '',
     );
   }
+  if (results.imageStatements)
+    out.push(
+      `SQL statements per image request (one at a time): first request of a new variant ${s(results.imageStatements.render)}, the same URL again ${s(results.imageStatements.hit)}`,
+      '',
+    );
   if (results.peakRss || results.growth) {
     out.push('Memory of the Tessera process (RSS)');
     const rows: string[][] = [];
@@ -275,7 +291,9 @@ export function renderReport(results: BenchResults): string {
   }
   if (results.shutdown)
     out.push(
-      `Shutdown: the Tessera process took ${results.shutdown.seconds.toFixed(1)} s to stop on SIGTERM, exit code ${String(results.shutdown.exitCode)}`,
+      results.shutdown.exitCode === null
+        ? `Shutdown: the Tessera process had not stopped ${results.shutdown.seconds.toFixed(1)} s after SIGTERM and was killed`
+        : `Shutdown: the Tessera process stopped ${results.shutdown.seconds.toFixed(1)} s after SIGTERM, exit code ${results.shutdown.exitCode}`,
       '',
     );
   out.push('Targets');

@@ -14,7 +14,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { createTessera } from '../../src/app.js';
+import { createTessera, type Tessera } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { repoRoot } from '../support/fixtures.js';
 import {
@@ -35,7 +35,7 @@ import {
 import { makeBenchPhoto, makeLargePhoto, makeLibrary } from './images.js';
 import { closedLoop, type LoadTool } from './load.js';
 import { coldFormats, measureColdRender, type ColdFormat } from './phases/cold-render.js';
-import { measureGraphQL } from './phases/graphql.js';
+import { measureGraphQL, measureImageStatements } from './phases/graphql.js';
 import { measurePeakRss, measureRssGrowth } from './phases/memory.js';
 import { measureSingleFlight } from './phases/single-flight.js';
 import { measureWarmHit } from './phases/warm-hit.js';
@@ -44,6 +44,8 @@ import { nginxVersion, startFastifyServer, startIpx, startMemoryServer, startNgi
 import { evaluateTargets, renderReport, withVerdicts, type BenchResults } from './report.js';
 
 const LIMIT_SECONDS = Number(process.env.BENCH_LIMIT_SECONDS ?? 280);
+/** How long Tessera gets to stop on SIGTERM before it is killed (it should take well under a second). */
+const SHUTDOWN_GRACE_MS = 3000;
 const LIBRARY_SIZE = 100;
 const RUNS = 3;
 
@@ -57,10 +59,10 @@ function track(server: ServerProcess): ServerProcess {
   return server;
 }
 
-async function stop(server: ServerProcess | undefined): Promise<void> {
+async function stop(server: ServerProcess | undefined, graceMs = 10_000): Promise<void> {
   if (!server) return;
   running.delete(server);
-  await server.stop(20_000);
+  await server.stop(graceMs);
 }
 
 function packageVersion(path: string): string {
@@ -133,6 +135,22 @@ async function urlTemplate(
   return url.replace(`w_${width}`, 'w_{w}');
 }
 
+type Results = { -readonly [K in keyof BenchResults]: BenchResults[K] };
+
+/** What is measured so far: written and printed at the end, or when the time limit stops the bench. */
+let results: Omit<Results, 'targets' | 'seconds'> | undefined;
+let finished = false;
+
+function finish(): void {
+  if (finished || !results) return;
+  finished = true;
+  const seconds = (Date.now() - started) / 1000;
+  const done = { ...results, seconds } as Omit<BenchResults, 'targets'>;
+  const report: BenchResults = { ...done, targets: withVerdicts(evaluateTargets(done)) };
+  writeFileSync(join(repoRoot, 'bench-results.json'), `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`\n${renderReport(report)}\n`);
+}
+
 async function main(): Promise<void> {
   const tool: LoadTool =
     process.env.BENCH_LOAD === 'autocannon' || !(await onPath('wrk')) ? 'autocannon' : 'wrk';
@@ -142,8 +160,9 @@ async function main(): Promise<void> {
   mkdirSync(ipxDir);
   mkdirSync(dataDir);
   let components: Components | undefined;
+  let inProcess: Tessera | undefined;
   let tessera: ServerProcess | undefined;
-  const partial: Omit<BenchResults, 'targets' | 'seconds'> & { seconds?: number } = {
+  const r: Omit<Results, 'targets' | 'seconds'> = {
     startedAt: new Date(started).toISOString(),
     machine: await machine(tool),
     tessera: {
@@ -155,11 +174,11 @@ async function main(): Promise<void> {
       commit: gitCommit(),
     },
   };
-  const results = partial as { -readonly [K in keyof BenchResults]: BenchResults[K] };
+  results = r;
   try {
     components = await prepareComponents();
     const config = loadConfig({ ...components.env, DATA_DIR: dataDir });
-    results.tessera = {
+    r.tessera = {
       registry: components.registry,
       cache: components.cache,
       storage: components.storage,
@@ -178,27 +197,54 @@ async function main(): Promise<void> {
       `images made: bench ${(bench.bytes.length / 2 ** 20).toFixed(2)} MB, 24 MP ${(large.bytes.length / 2 ** 20).toFixed(2)} MB, ${library.length} small`,
     );
 
-    const started1 = await startTesseraProcess(components, dataDir, await freePort());
-    tessera = track(started1.server);
-    const endpoint = started1.endpoint;
-    const benchAsset = await upload(endpoint, { name: 'bench.jpg', bytes: bench.bytes });
-    const largeAsset = await upload(endpoint, { name: 'large.jpg', bytes: large.bytes });
+    // A Tessera in this process first: it creates the organization, takes the uploads, and answers
+    // the GraphQL measurements, whose SQL statements are counted from its registry.
+    const inPort = await freePort();
+    inProcess = await createTessera(
+      loadConfig({ ...tesseraEnv(components, dataDir, inPort), LOG_LEVEL: 'warn' }),
+    );
+    await inProcess.bootstrapIfEmpty();
+    await inProcess.http.listen({ host: '127.0.0.1', port: inPort });
+    const boot = bootstrapOf(dataDir);
+    const local: TesseraEndpoint = {
+      baseUrl: `http://127.0.0.1:${inPort}`,
+      apiKey: boot.apiKey,
+      spaceId: boot.spaceId,
+    };
+    const benchAsset = await upload(local, { name: 'bench.jpg', bytes: bench.bytes });
+    const largeAsset = await upload(local, { name: 'large.jpg', bytes: large.bytes });
     const libraryAssets: UploadedAsset[] = new Array(library.length);
-    await closedLoop(library.length, 4, async (i) => {
-      libraryAssets[i] = await upload(endpoint, library[i]!);
+    await closedLoop(library.length, 2, async (i) => {
+      libraryAssets[i] = await upload(local, library[i]!);
     });
     progress(`uploaded ${2 + library.length} assets`);
-    await waitForEagerRenders(endpoint);
+    await waitForEagerRenders(local);
     progress('eager preset renders done');
+    r.graphql = await measureGraphQL(local, inProcess.registry, [10, 50, 100], RUNS, 10, progress);
+    const statementsTemplate = await urlTemplate(local, libraryAssets[0]!.id, { format: 'JPG' }, 401);
+    r.imageStatements = await measureImageStatements(
+      inProcess.registry,
+      [402, 403, 404, 405, 406].map((w) => statementsTemplate.replace('{w}', String(w))),
+    );
+    progress(
+      `SQL statements per image request: render ${r.imageStatements.render.join(',')}, hit ${r.imageStatements.hit.join(',')}`,
+    );
+    await inProcess.close();
+    inProcess = undefined;
+
+    // Then Tessera as users run it, a process of its own, on the same registry and storage.
+    const child = await startTesseraProcess(components, dataDir, await freePort());
+    tessera = track(child.server);
+    const endpoint = child.endpoint;
 
     // Cold render
     const ipx = await startIpx(ipxDir, work);
     track(ipx.server);
-    const formats = coldFormats(config.avifEffort);
+    const formats = coldFormats(config.avifEffort, config.maxConcurrentRenders);
     const templates = new Map<ColdFormat['name'], string>();
     for (const format of formats)
       templates.set(format.name, await urlTemplate(endpoint, benchAsset.id, format.tessera, 719));
-    results.cold = {
+    r.cold = {
       concurrency: config.maxConcurrentRenders,
       runs: RUNS,
       formats: await measureColdRender(
@@ -226,11 +272,11 @@ async function main(): Promise<void> {
     track(memory.server);
     const fastify = await startFastifyServer(variantFile, 'image/jpeg', work);
     track(fastify.server);
-    const nginx = partial.machine.nginx ? await startNginx(variantFile, 'variant.jpg', work) : undefined;
+    const nginx = r.machine.nginx ? await startNginx(variantFile, 'variant.jpg', work) : undefined;
     if (nginx) track(nginx.server);
-    const warmSeconds = 3;
+    const warmSeconds = 2;
     const connections = 32;
-    results.warm = {
+    r.warm = {
       ...(await measureWarmHit(
         {
           servers: {
@@ -257,7 +303,7 @@ async function main(): Promise<void> {
 
     // Single-flight
     const webpTemplate = templates.get('webp')!;
-    results.singleFlight = await measureSingleFlight(
+    r.singleFlight = await measureSingleFlight(
       endpoint,
       benchAsset.id,
       (width) => webpTemplate.replace('{w}', String(width)),
@@ -267,7 +313,7 @@ async function main(): Promise<void> {
 
     // Memory
     const largeTemplate = await urlTemplate(endpoint, largeAsset.id, { format: 'JPG', quality: 80 }, 1999);
-    results.peakRss = await measurePeakRss(
+    r.peakRss = await measurePeakRss(
       tessera.pid,
       (width) => largeTemplate.replace('{w}', String(width)),
       RUNS,
@@ -288,7 +334,7 @@ async function main(): Promise<void> {
     for (const node of smallNodes.slice(0, 20))
       renderTemplates.push(await urlTemplate(endpoint, node.id, { format: 'JPG' }, 471));
     const hits = smallNodes.flatMap((n) => n.variants.edges.map((e) => e.node.url));
-    results.growth = await measureRssGrowth(
+    r.growth = await measureRssGrowth(
       tessera.pid,
       {
         endpoint,
@@ -299,50 +345,32 @@ async function main(): Promise<void> {
       },
       progress,
     );
+
     const stopping = performance.now();
     const stopped = tessera;
-    await stop(stopped);
+    await stop(stopped, SHUTDOWN_GRACE_MS);
     tessera = undefined;
-    results.shutdown = { seconds: (performance.now() - stopping) / 1000, exitCode: stopped.exitCode ?? null };
+    r.shutdown = {
+      seconds: (performance.now() - stopping) / 1000,
+      exitCode: stopped.exitCode ?? null,
+    };
     progress(
-      `Tessera stopped (SIGTERM) in ${results.shutdown.seconds.toFixed(1)} s, exit code ${String(results.shutdown.exitCode)}`,
+      `Tessera stopped ${r.shutdown.seconds * 1000 > SHUTDOWN_GRACE_MS ? `only when killed, ${SHUTDOWN_GRACE_MS / 1000} s after SIGTERM` : `on SIGTERM in ${r.shutdown.seconds.toFixed(1)} s`}, exit code ${String(r.shutdown.exitCode)}`,
     );
-
-    // GraphQL, in this process (the statement count is read from its registry)
-    const port = await freePort();
-    const inProcess = await createTessera(
-      loadConfig({ ...tesseraEnv(components, dataDir, port), LOG_LEVEL: 'warn' }),
-    );
-    try {
-      await inProcess.http.listen({ host: '127.0.0.1', port });
-      const boot = bootstrapOf(dataDir);
-      results.graphql = await measureGraphQL(
-        { baseUrl: `http://127.0.0.1:${port}`, apiKey: boot.apiKey, spaceId: boot.spaceId },
-        inProcess.registry,
-        [10, 50, 100],
-        RUNS,
-        10,
-        progress,
-      );
-    } finally {
-      await inProcess.close();
-    }
   } finally {
-    for (const server of [...running]) await stop(server).catch(() => undefined);
+    await inProcess?.close().catch(() => undefined);
+    for (const server of [...running]) await stop(server, SHUTDOWN_GRACE_MS).catch(() => undefined);
     await components?.dispose();
     if (process.env.BENCH_KEEP === '1') progress(`work directory kept: ${work}`);
     else rmSync(work, { recursive: true, force: true });
-    const seconds = (Date.now() - started) / 1000;
-    const done = { ...partial, seconds } as Omit<BenchResults, 'targets'>;
-    const report: BenchResults = { ...done, targets: withVerdicts(evaluateTargets(done)) };
-    writeFileSync(join(repoRoot, 'bench-results.json'), `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(`\n${renderReport(report)}\n`);
+    finish();
   }
 }
 
 const watchdog = setTimeout(() => {
-  progress(`the bench exceeded ${LIMIT_SECONDS} s: stopping`);
+  progress(`the bench exceeded ${LIMIT_SECONDS} s: stopping with what it has measured`);
   for (const server of running) void server.stop(1000);
+  finish();
   setTimeout(() => process.exit(1), 2000).unref();
 }, LIMIT_SECONDS * 1000);
 watchdog.unref();

@@ -24,13 +24,15 @@ export interface ColdFormat {
   encode(image: Sharp): Sharp;
 }
 
-/** JPEG q80 (mozjpeg, as Tessera encodes), WebP q80, AVIF q50 at the configured effort. */
-export function coldFormats(avifEffort: number, scale = 1): ColdFormat[] {
-  const n = (count: number) => Math.max(2, Math.round(count * scale));
+/**
+ * JPEG q80 (mozjpeg, as Tessera encodes), WebP q80, AVIF q50 at the configured effort; per run,
+ * 8 images per render slot (one per slot for AVIF, tens of times slower).
+ */
+export function coldFormats(avifEffort: number, concurrency: number): ColdFormat[] {
   return [
     {
       name: 'jpeg',
-      perRun: n(16),
+      perRun: 8 * concurrency,
       tessera: { format: 'JPG', quality: 80 },
       ipx: 'f_jpeg,q_80',
       contentType: 'image/jpeg',
@@ -38,7 +40,7 @@ export function coldFormats(avifEffort: number, scale = 1): ColdFormat[] {
     },
     {
       name: 'webp',
-      perRun: n(16),
+      perRun: 8 * concurrency,
       tessera: { format: 'WEBP', quality: 80 },
       ipx: 'f_webp,q_80',
       contentType: 'image/webp',
@@ -46,7 +48,7 @@ export function coldFormats(avifEffort: number, scale = 1): ColdFormat[] {
     },
     {
       name: 'avif',
-      perRun: n(2),
+      perRun: concurrency,
       tessera: { format: 'AVIF', quality: 50 },
       ipx: 'f_avif,q_50',
       contentType: 'image/avif',
@@ -77,17 +79,32 @@ export interface ColdFormatResult {
   readonly vsIpx: number[];
   /** Output of the first request of each system: size and bytes. */
   readonly outputs: Partial<Record<ColdSystem, { width: number; height: number; bytes: number }>>;
+  /**
+   * Where a Tessera request's time goes, per request, ms: as the client saw it, as the server
+   * timed it (`Server-Timing: total`), and the render itself (`render`: admission wait, reading
+   * the original, Sharp).
+   */
+  readonly tesseraTimings: { clientMs: number[]; serverMs: number[]; renderMs: number[] };
 }
 
 const heightAt = (width: number) => Math.round((width * BENCH_HEIGHT) / BENCH_WIDTH);
 
-async function fetchRender(url: string, tessera: boolean): Promise<Buffer> {
+type Timings = ColdFormatResult['tesseraTimings'];
+
+async function fetchRender(url: string, timings?: Timings): Promise<Buffer> {
+  const started = performance.now();
   const response = await fetch(url, { redirect: 'manual' });
   const body = Buffer.from(await response.arrayBuffer());
   if (response.status !== 200)
     throw new Error(`${url} answered ${response.status}: ${body.toString('utf8', 0, 300)}`);
-  if (tessera && response.headers.get('x-cache') !== 'render')
-    throw new Error(`${url} was answered from ${response.headers.get('x-cache')}, not rendered`);
+  if (timings) {
+    if (response.headers.get('x-cache') !== 'render')
+      throw new Error(`${url} was answered from ${response.headers.get('x-cache')}, not rendered`);
+    const serverTiming = response.headers.get('server-timing') ?? '';
+    timings.clientMs.push(performance.now() - started);
+    timings.serverMs.push(Number(/total;dur=([\d.]+)/.exec(serverTiming)?.[1] ?? Number.NaN));
+    timings.renderMs.push(Number(/render;dur=([\d.]+)/.exec(serverTiming)?.[1] ?? Number.NaN));
+  }
   return body;
 }
 
@@ -97,12 +114,16 @@ function renderOne(
   format: ColdFormat,
   width: number,
   targets: ColdTargets,
+  timings?: Timings,
 ): Promise<Buffer> {
   switch (system) {
     case 'tessera':
-      return fetchRender(targets.tesseraUrl(format, width), true);
+      return fetchRender(
+        targets.tesseraUrl(format, width),
+        timings ?? { clientMs: [], serverMs: [], renderMs: [] },
+      );
     case 'ipx':
-      return fetchRender(targets.ipxUrl(format, width), false);
+      return fetchRender(targets.ipxUrl(format, width));
     case 'sharp':
       return format.encode(sharp(targets.source).resize(width, heightAt(width))).toBuffer();
     case 'sharp-libjpeg':
@@ -133,6 +154,7 @@ export async function measureColdRender(
     vsSharp: [],
     vsIpx: [],
     outputs: {},
+    tesseraTimings: { clientMs: [], serverMs: [], renderMs: [] },
   }));
   for (let run = 0; run < targets.runs; run += 1) {
     for (const [f, format] of formats.entries()) {
@@ -143,23 +165,47 @@ export async function measureColdRender(
         'ipx',
         ...(format.name === 'jpeg' ? (['sharp-libjpeg'] as const) : []),
       ];
-      const order = systems.map((_, i) => systems[(i + run) % systems.length]!);
+      // The run is taken in rounds, every system in turn in each, so that a change in the
+      // machine's other load falls on all systems alike.
+      const rounds = Math.max(1, Math.floor(format.perRun / (2 * targets.concurrency)));
+      const chunk = Math.floor(format.perRun / rounds);
+      const images = chunk * rounds;
+      const seconds: Partial<Record<ColdSystem, number>> = {};
+      for (let round = 0; round < rounds; round += 1) {
+        for (let k = 0; k < systems.length; k += 1) {
+          const system = systems[(k + run + round) % systems.length]!;
+          let first: Buffer | undefined;
+          seconds[system] =
+            (seconds[system] ?? 0) +
+            (await closedLoop(chunk, targets.concurrency, async (i) => {
+              const body = await renderOne(
+                system,
+                format,
+                720 + run * images + round * chunk + i,
+                targets,
+                result.tesseraTimings,
+              );
+              if (i === 0) first = body;
+            }));
+          if (run === 0 && round === 0 && first) {
+            const meta = await sharp(first).metadata();
+            result.outputs[system] = {
+              width: meta.width ?? 0,
+              height: meta.height ?? 0,
+              bytes: first.length,
+            };
+          }
+        }
+      }
       const perSecond: Partial<Record<ColdSystem, number>> = {};
-      for (const system of order) {
-        let first: Buffer | undefined;
-        const seconds = await closedLoop(format.perRun, targets.concurrency, async (i) => {
-          const body = await renderOne(system, format, 720 + run * format.perRun + i, targets);
-          if (i === 0) first = body;
-        });
-        const rate = format.perRun / seconds;
+      for (const system of systems) {
+        const rate = images / seconds[system]!;
         perSecond[system] = rate;
         (result.images[system] ??= []).push(rate);
-        if (run === 0 && first) {
-          const meta = await sharp(first).metadata();
-          result.outputs[system] = { width: meta.width ?? 0, height: meta.height ?? 0, bytes: first.length };
-        }
-        progress(`cold ${format.name} run ${run + 1}/${targets.runs} ${system}: ${rate.toFixed(2)} images/s`);
       }
+      progress(
+        `cold ${format.name} run ${run + 1}/${targets.runs}: ${systems.map((system) => `${system} ${perSecond[system]!.toFixed(2)}`).join(', ')} images/s`,
+      );
       result.vsSharp.push(perSecond.tessera! / perSecond.sharp!);
       result.vsIpx.push(perSecond.tessera! / perSecond.ipx!);
     }

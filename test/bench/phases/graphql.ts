@@ -79,3 +79,38 @@ export async function measureGraphQL(
   }
   return results;
 }
+
+/** SQL statements an image request runs, per kind of answer. */
+export interface ImageStatements {
+  /** Per request that rendered a new variant. */
+  readonly render: number[];
+  /** Per request answered from cache. */
+  readonly hit: number[];
+}
+
+/**
+ * SQL statements of image requests, one at a time: first requests of new variants (renders),
+ * then the same URLs again (hits).
+ * @throws Error when an answer is not 200 or not from the expected layer.
+ */
+export async function measureImageStatements(
+  registry: Registry,
+  renderUrls: readonly string[],
+): Promise<ImageStatements> {
+  const result: ImageStatements = { render: [], hit: [] };
+  for (const [kind, urls] of [
+    ['render', renderUrls],
+    ['hit', renderUrls],
+  ] as const) {
+    for (const url of urls) {
+      const before = registry.statements();
+      const response = await fetch(url, { redirect: 'manual' });
+      await response.arrayBuffer();
+      const layer = response.headers.get('x-cache');
+      if (response.status !== 200 || (kind === 'render') !== (layer === 'render'))
+        throw new Error(`${url}: ${response.status} from ${layer} for a ${kind}`);
+      result[kind].push(registry.statements() - before);
+    }
+  }
+  return result;
+}
