@@ -265,7 +265,8 @@ async function main(): Promise<void> {
     const hitUrl = templates.get('jpeg')!.replace('{w}', '720');
     const hit = await fetch(hitUrl);
     const hitBytes = Buffer.from(await hit.arrayBuffer());
-    if (hit.status !== 200) throw new Error(`warm-hit URL answered ${hit.status}`);
+    if (hit.status !== 200 || hit.headers.get('x-cache') === 'render')
+      throw new Error(`warm-hit URL answered ${hit.status} from ${hit.headers.get('x-cache')}, not a cache`);
     const variantFile = join(work, 'variant.jpg');
     writeFileSync(variantFile, hitBytes);
     const memory = await startMemoryServer(variantFile, 'image/jpeg', work);
