@@ -17,11 +17,28 @@ export interface RedisStateOptions {
   readonly prefix: string;
 }
 
-/** Shared state in Redis, for several nodes. Values are raw bytes (no base64). */
+/** Longest a command may take, ms: a Redis that hangs must not hold requests up. */
+const COMMAND_TIMEOUT_MS = 2000;
+
+/** Redis is not connected (it was, and the connection is being retried): callers fall back at once. */
+export class CacheUnavailableError extends Error {
+  constructor() {
+    super('Redis is not connected.');
+    this.name = 'CacheUnavailableError';
+  }
+}
+
+/**
+ * Shared state in Redis, for several nodes. Values are raw bytes (no base64). Commands sent before
+ * the first connection wait for it; once connected, a lost connection makes commands fail at once
+ * (`CacheUnavailableError`) until it is back, instead of each waiting through reconnection attempts:
+ * every caller treats the cache as optional and carries on without it.
+ */
 export class RedisState implements SharedState {
   readonly kind = 'redis' as const;
   readonly client: Redis;
   private readonly prefix: string;
+  private connectedOnce = false;
 
   constructor(options: RedisStateOptions) {
     this.prefix = options.prefix;
@@ -30,13 +47,24 @@ export class RedisState implements SharedState {
       maxRetriesPerRequest: 1,
       enableOfflineQueue: true,
       connectTimeout: 5000,
+      commandTimeout: COMMAND_TIMEOUT_MS,
       retryStrategy: (times) => Math.min(times * 200, 2000),
     });
     // Errors surface through commands; an unhandled 'error' event would crash the process.
     this.client.on('error', () => undefined);
+    this.client.on('ready', () => {
+      this.connectedOnce = true;
+    });
   }
 
+  /** @throws CacheUnavailableError while a lost connection is being retried. */
+  private connected(): void {
+    if (this.connectedOnce && this.client.status !== 'ready') throw new CacheUnavailableError();
+  }
+
+  /** The key with the prefix, for a command about to be sent. @throws CacheUnavailableError */
   private k(key: string): string {
+    this.connected();
     return `${this.prefix}${key}`;
   }
 
@@ -84,6 +112,7 @@ export class RedisState implements SharedState {
   }
 
   async check(): Promise<void> {
+    this.connected();
     const pong = await this.client.ping();
     if (pong !== 'PONG') throw new Error(`unexpected PING answer ${pong}`);
   }
