@@ -65,11 +65,20 @@ export class QuotaService {
 
   private readonly orgQuotas = new Map<string, { quota: Quota; until: number }>();
 
-  /** An organization's quota, cached briefly (it is read on every image request that has a daily quota). */
+  /**
+   * An organization's quota, cached briefly (it is read on every image request). While the registry
+   * cannot be read, the last quota read stands, so cached images keep being served.
+   */
   private async organizationQuota(organizationId: string): Promise<Quota> {
     const hit = this.orgQuotas.get(organizationId);
     if (hit && hit.until > Date.now()) return hit.quota;
-    const quota = await this.readOrganizationQuota(organizationId);
+    let quota: Quota;
+    try {
+      quota = await this.readOrganizationQuota(organizationId);
+    } catch (error) {
+      if (hit) return hit.quota;
+      throw error;
+    }
     this.orgQuotas.set(organizationId, { quota, until: Date.now() + 5_000 });
     return quota;
   }
@@ -96,7 +105,25 @@ export class QuotaService {
     return { storedBytes: Number(row?.stored ?? 0), originals: Number(row?.originals ?? 0) };
   }
 
-  /** Today's renders and bytes served, flushed (cached briefly) plus this node's unflushed counts. */
+  /** Today's renders and bytes served as flushed to the registry. */
+  private async readDaily(scope: 'space' | 'organization', id: string, day: string) {
+    const column = scope === 'space' ? 'space_id' : 'organization_id';
+    const [row] = (await this.db.query(
+      `SELECT coalesce(sum(renders), 0)::bigint AS renders, coalesce(sum(bytes_served), 0)::bigint AS bytes FROM usage_daily WHERE ${column} = $1 AND day = $2`,
+      [id, day],
+    )) as { renders: string; bytes: string }[];
+    return {
+      renders: Number(row?.renders ?? 0),
+      bytesServed: Number(row?.bytes ?? 0),
+      day,
+      until: Date.now() + TODAY_TTL_MS,
+    };
+  }
+
+  /**
+   * Today's renders and bytes served, flushed (cached briefly) plus this node's unflushed counts.
+   * While the registry cannot be read, today's last flushed counts stand.
+   */
   private async daily(
     scope: 'space' | 'organization',
     id: string,
@@ -105,18 +132,12 @@ export class QuotaService {
     const key = `${scope}:${id}`;
     let flushed = this.today.get(key);
     if (!flushed || flushed.until < Date.now() || flushed.day !== day) {
-      const column = scope === 'space' ? 'space_id' : 'organization_id';
-      const [row] = (await this.db.query(
-        `SELECT coalesce(sum(renders), 0)::bigint AS renders, coalesce(sum(bytes_served), 0)::bigint AS bytes FROM usage_daily WHERE ${column} = $1 AND day = $2`,
-        [id, day],
-      )) as { renders: string; bytes: string }[];
-      flushed = {
-        renders: Number(row?.renders ?? 0),
-        bytesServed: Number(row?.bytes ?? 0),
-        day,
-        until: Date.now() + TODAY_TTL_MS,
-      };
-      this.today.set(key, flushed);
+      try {
+        flushed = await this.readDaily(scope, id, day);
+        this.today.set(key, flushed);
+      } catch (error) {
+        if (!flushed || flushed.day !== day) throw error;
+      }
     }
     const pending = this.usage.pendingToday(scope, id);
     return {
