@@ -81,3 +81,44 @@ export const notFound = (kind: string, id?: string): DomainError =>
   new DomainError(ErrorCode.NotFound, id === undefined ? `${kind} not found.` : `${kind} ${id} not found.`);
 
 export const isDomainError = (error: unknown): error is DomainError => error instanceof DomainError;
+
+/** Socket and DNS error codes that mean a service could not be reached, or went away mid-request. */
+const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * PostgreSQL SQLSTATEs of a server that cannot serve now: class 08 (connection exception),
+ * 57P01–57P03 (shut down by the administrator or a crash, or still starting), 53300 (too many
+ * connections).
+ */
+const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
+
+/**
+ * True when `error` (or an error it wraps: `cause`, `driverError`, the first of an AggregateError)
+ * says a service could not be reached or is shutting down, by its error code: a failure of the
+ * infrastructure, not of the request.
+ */
+export function isConnectionFailure(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 6 && typeof current === 'object' && current !== null; depth += 1) {
+    const { code, cause, driverError, errors } = current as {
+      code?: unknown;
+      cause?: unknown;
+      driverError?: unknown;
+      errors?: unknown;
+    };
+    if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code)))
+      return true;
+    current = driverError ?? cause ?? (Array.isArray(errors) ? errors[0] : undefined);
+  }
+  return false;
+}

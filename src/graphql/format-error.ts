@@ -1,6 +1,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
 import { isDomainError, ErrorCode } from '../errors/index.js';
+import { dependencyUnavailable } from '../http/unavailable.js';
 
 /** Codes Apollo itself produces for malformed requests; passed through as they are. */
 const REQUEST_CODES = new Set([
@@ -37,8 +38,9 @@ function rootCause(error: unknown): unknown {
 }
 
 /**
- * Maps errors to the contract: domain errors keep their code and public message; Apollo's own
- * request errors pass through; anything else is masked as INTERNAL_SERVER_ERROR and reported.
+ * Maps errors to the contract: domain errors keep their code and public message; a dependency that
+ * is down (registry, storage) is SERVICE_UNAVAILABLE with `retryAfter`; Apollo's own request errors
+ * pass through; anything else is masked as INTERNAL_SERVER_ERROR and reported.
  */
 export function createFormatError(report: ErrorReporter) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -52,6 +54,20 @@ export function createFormatError(report: ErrorReporter) {
           code: cause.code,
           ...(cause.details ? { details: cause.details } : {}),
           ...(cause.retryAfterSeconds !== undefined ? { retryAfter: cause.retryAfterSeconds } : {}),
+        },
+      };
+    }
+    const down = dependencyUnavailable(cause);
+    if (down) {
+      report(cause, formatted);
+      return {
+        message: down.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: {
+          code: down.code,
+          ...(down.details ? { details: down.details } : {}),
+          retryAfter: down.retryAfterSeconds,
         },
       };
     }

@@ -4,6 +4,7 @@ import type { DeliveryService } from '../../media/delivery.service.js';
 import type { UsageMeter } from '../../media/usage.service.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { rateLimitHeaders, type RateLimiter } from '../../media/rate-limits.js';
+import { dependencyUnavailable } from '../unavailable.js';
 
 interface ImageParams {
   access: string;
@@ -47,7 +48,8 @@ function commonHeaders(reply: FastifyReply, cacheControl: string, etag: string):
  * `GET|HEAD /v1/{pub|priv}/{org}/{tenant}/{space}/img/{assetId}/v{version}/{ops}.{ext}`: the
  * image endpoint. It parses, asks the delivery service, and shapes the answer: 301 to the
  * canonical URL, 304 on a matching `If-None-Match`, the bytes with their cache headers, and which
- * layer answered (`X-Cache`, `Server-Timing`). Errors are problem+json with their status.
+ * layer answered (`X-Cache`, `Server-Timing`). Errors are problem+json with their status; a
+ * registry or store that is down answers 503 with `Retry-After`.
  */
 export interface ImageRouteOptions {
   readonly delivery: DeliveryService;
@@ -64,68 +66,82 @@ export async function registerImageRoute(
     method: ['GET', 'HEAD'],
     url: '/v1/:access/:org/:tenant/:space/img/:assetId/:version/*',
     handler: async (request, reply) => {
-      const started = process.hrtime.bigint();
-      const { '*': file, ...params } = request.params;
-      if (file === '' || file.includes('/')) throw notFound('Image');
-      const decision = await limiter.enforce('image', request.ip);
-      if (decision) reply.headers(rateLimitHeaders(decision));
-      const answer = await delivery.answer({
-        clientIp: request.ip,
-        ...params,
-        file,
-        path: request.url.split('?')[0]!,
-        exp: request.query.exp,
-        kid: request.query.kid,
-        sig: request.query.sig,
-        accept: request.headers.accept,
-      });
-      if (answer.kind === 'redirect') {
-        return reply
-          .code(301)
-          .header('location', answer.location)
-          .header('cache-control', answer.cacheControl)
-          .send();
+      try {
+        return await answerImage(request, reply);
+      } catch (error) {
+        // headers of the image that was on its way (its length above all) do not describe the problem
+        for (const header of ['content-length', 'content-type', 'etag', 'cache-control', 'vary', 'x-cache'])
+          reply.removeHeader(header);
+        throw dependencyUnavailable(error) ?? error;
       }
-      if (answer.kind === 'original') {
-        commonHeaders(reply, answer.cacheControl, answer.etag);
-        reply.header('content-type', answer.contentType).header('x-cache', 'original');
-        if (notModified(request, answer.etag)) {
-          usage.recordServe(answer.space, 0);
-          metrics.recordImage(answer.space.id, 0);
-          return reply.code(304).send();
-        }
-        reply.header('content-length', String(answer.bytes));
-        if (request.method === 'HEAD') return reply.send();
-        usage.recordServe(answer.space, answer.bytes);
-        metrics.recordImage(answer.space.id, answer.bytes);
-        return reply.send(await answer.body());
-      }
-      const { variant } = answer;
-      metrics.cacheHits.inc({ layer: variant.layer });
-      commonHeaders(reply, answer.cacheControl, variant.meta.sha256);
-      if (answer.vary) reply.header('vary', 'Accept');
-      const totalMs = Number(process.hrtime.bigint() - started) / 1e6;
-      reply
-        .header('content-type', variant.meta.contentType)
-        .header('x-cache', variant.layer)
-        .header(
-          'server-timing',
-          [
-            `cache;desc="${variant.layer}"`,
-            ...(variant.renderMs === undefined ? [] : [`render;dur=${variant.renderMs}`]),
-            `total;dur=${totalMs.toFixed(1)}`,
-          ].join(', '),
-        );
-      if (notModified(request, variant.meta.sha256)) {
-        usage.recordServe(answer.space, 0, variant.meta.key);
+    },
+  });
+
+  async function answerImage(
+    request: FastifyRequest<{ Params: ImageParams; Querystring: ImageQuery }>,
+    reply: FastifyReply,
+  ): Promise<FastifyReply> {
+    const started = process.hrtime.bigint();
+    const { '*': file, ...params } = request.params;
+    if (file === '' || file.includes('/')) throw notFound('Image');
+    const decision = await limiter.enforce('image', request.ip);
+    if (decision) reply.headers(rateLimitHeaders(decision));
+    const answer = await delivery.answer({
+      clientIp: request.ip,
+      ...params,
+      file,
+      path: request.url.split('?')[0]!,
+      exp: request.query.exp,
+      kid: request.query.kid,
+      sig: request.query.sig,
+      accept: request.headers.accept,
+    });
+    if (answer.kind === 'redirect') {
+      return reply
+        .code(301)
+        .header('location', answer.location)
+        .header('cache-control', answer.cacheControl)
+        .send();
+    }
+    if (answer.kind === 'original') {
+      commonHeaders(reply, answer.cacheControl, answer.etag);
+      reply.header('content-type', answer.contentType).header('x-cache', 'original');
+      if (notModified(request, answer.etag)) {
+        usage.recordServe(answer.space, 0);
         metrics.recordImage(answer.space.id, 0);
         return reply.code(304).send();
       }
-      reply.header('content-length', String(variant.data.length));
+      reply.header('content-length', String(answer.bytes));
       if (request.method === 'HEAD') return reply.send();
-      usage.recordServe(answer.space, variant.data.length, variant.meta.key);
-      metrics.recordImage(answer.space.id, variant.data.length);
-      return reply.send(variant.data);
-    },
-  });
+      usage.recordServe(answer.space, answer.bytes);
+      metrics.recordImage(answer.space.id, answer.bytes);
+      return reply.send(await answer.body());
+    }
+    const { variant } = answer;
+    metrics.cacheHits.inc({ layer: variant.layer });
+    commonHeaders(reply, answer.cacheControl, variant.meta.sha256);
+    if (answer.vary) reply.header('vary', 'Accept');
+    const totalMs = Number(process.hrtime.bigint() - started) / 1e6;
+    reply
+      .header('content-type', variant.meta.contentType)
+      .header('x-cache', variant.layer)
+      .header(
+        'server-timing',
+        [
+          `cache;desc="${variant.layer}"`,
+          ...(variant.renderMs === undefined ? [] : [`render;dur=${variant.renderMs}`]),
+          `total;dur=${totalMs.toFixed(1)}`,
+        ].join(', '),
+      );
+    if (notModified(request, variant.meta.sha256)) {
+      usage.recordServe(answer.space, 0, variant.meta.key);
+      metrics.recordImage(answer.space.id, 0);
+      return reply.code(304).send();
+    }
+    reply.header('content-length', String(variant.data.length));
+    if (request.method === 'HEAD') return reply.send();
+    usage.recordServe(answer.space, variant.data.length, variant.meta.key);
+    metrics.recordImage(answer.space.id, variant.data.length);
+    return reply.send(variant.data);
+  }
 }
