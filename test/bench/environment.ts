@@ -93,12 +93,16 @@ export async function prepareComponents(source: NodeJS.ProcessEnv = process.env)
       const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
       await redis.connect();
       try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-          if (keys.length > 0) await redis.del(...keys);
-          cursor = next;
-        } while (cursor !== '0');
+        // twice: a queue client that was closing may still write its metadata key once
+        for (let pass = 0; pass < 2; pass += 1) {
+          if (pass > 0) await new Promise((resolve) => setTimeout(resolve, 1000));
+          let cursor = '0';
+          do {
+            const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+            if (keys.length > 0) await redis.del(...keys);
+            cursor = next;
+          } while (cursor !== '0');
+        }
       } finally {
         redis.disconnect();
       }

@@ -59,18 +59,18 @@ const LIBRARY_SOURCES: readonly FixtureName[] = [
 ];
 
 /**
- * `count` distinct small photographs (480×360 JPEG crops at different places of the fixtures),
- * the kind of library a GraphQL page lists.
+ * `count` distinct small photographs (320×240 JPEG crops at different places of the fixtures),
+ * the kind of library a GraphQL page lists; small, so that uploading them costs the bench little.
  */
 export async function makeLibrary(count: number): Promise<{ name: string; bytes: Buffer }[]> {
   const sources = await Promise.all(
-    LIBRARY_SOURCES.map((name) => sharp(fixturePath(name)).resize(640, 480, { fit: 'cover' }).toBuffer()),
+    LIBRARY_SOURCES.map((name) => sharp(fixturePath(name)).resize(400, 300, { fit: 'cover' }).toBuffer()),
   );
   const out: { name: string; bytes: Buffer }[] = [];
   for (let i = 0; i < count; i += 1) {
     const step = Math.floor(i / sources.length);
     const bytes = await sharp(sources[i % sources.length]!)
-      .extract({ left: (step * 13) % 160, top: (step * 7) % 120, width: 480, height: 360 })
+      .extract({ left: (step * 13) % 80, top: (step * 7) % 60, width: 320, height: 240 })
       .jpeg({ quality: 82 })
       .toBuffer();
     out.push({ name: `library-${String(i).padStart(3, '0')}.jpg`, bytes });

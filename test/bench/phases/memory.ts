@@ -130,7 +130,7 @@ export async function measureRssGrowth(
   const renderLayers: Record<string, number> = {};
   let unexpected = 0;
   const etags = new Map<string, string>();
-  let renderWidth = 100;
+  let renderWidth = 60;
   const query = `query($space: ID!) { assets(spaceId: $space, first: 20) { edges { node {
     space { id } variants(first: 3) { edges { node { url } } }
     url(transform: { width: 720, format: WEBP }) srcSet(widths: [320, 640, 960]) { srcSet } } } } }`;
@@ -171,7 +171,7 @@ export async function measureRssGrowth(
       ok = response.status === 404;
     } else {
       kind = 'render';
-      renderWidth = renderWidth >= 470 ? 100 : renderWidth + 1;
+      renderWidth = renderWidth >= 310 ? 60 : renderWidth + 1;
       const template = load.renderTemplates[Math.floor(i / 100) % load.renderTemplates.length]!;
       const response = await fetch(template.replace('{w}', String(renderWidth)), { redirect: 'manual' });
       await response.arrayBuffer();
