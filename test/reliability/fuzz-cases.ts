@@ -126,8 +126,43 @@ export const opToken: fc.Arbitrary<string> = fc.oneof(
   { weight: 2, arbitrary: garbage },
 );
 
-/** An ops string: tokens joined by `-` (sometimes doubled), or the special forms, or a long run. */
+/** One token with a value in range (on a source about 160 px wide: crops stay small, blur modest). */
+const validToken: fc.Arbitrary<string> = fc.oneof(
+  fc.integer({ min: 1, max: 1024 }).map((n) => `w_${n}`),
+  fc.integer({ min: 1, max: 1024 }).map((n) => `h_${n}`),
+  fc.constantFrom(...FITS).map((v) => `f_${v}`),
+  fc.constantFrom(...GRAVITIES).map((v) => `g_${v}`),
+  fc
+    .tuple(
+      fc.nat({ max: 80 }),
+      fc.nat({ max: 50 }),
+      fc.integer({ min: 1, max: 80 }),
+      fc.integer({ min: 1, max: 50 }),
+    )
+    .map(([x, y, w, h]) => `c_${x},${y},${w},${h}`),
+  fc.constantFrom('b_fff', 'b_FF0000', 'b_00000080', 'b_123abc'),
+  fc.oneof(fc.integer({ min: 1, max: 100 }).map(String), fc.constant('auto')).map((v) => `q_${v}`),
+  fc.constantFrom(...OUTPUT_FORMATS, 'auto', 'jpeg').map((v) => `fmt_${v}`),
+  fc.constantFrom(90, 180, 270).map((v) => `r_${v}`),
+  fc.constantFrom('flip', 'flop', 'bw'),
+  fc.integer({ min: 30, max: 2000 }).map((n) => `blur_${n / 100}`),
+  fc.integer({ min: 30, max: 1000 }).map((n) => `sharpen_${n / 100}`),
+  fc.integer({ min: 100, max: 400 }).map((n) => `dpr_${n / 100}`),
+  fc
+    .tuple(fc.constantFrom('Tessera', '© 2025', 'a-b_c', 'ünïcode'), fc.constantFrom('', ',nw', ',se'))
+    .map(([text, corner]) => `wm_${b64(text)}${corner}`),
+);
+
+/** Valid transforms, one token per operation, in any order (the watermark, if any, last). */
+const validOps: fc.Arbitrary<string> = fc
+  .uniqueArray(validToken, { selector: (t) => t.split('_')[0], minLength: 1, maxLength: 7 })
+  .map((tokens) =>
+    [...tokens.filter((t) => !t.startsWith('wm_')), ...tokens.filter((t) => t.startsWith('wm_'))].join('-'),
+  );
+
+/** An ops string: a valid transform, tokens in and out of range joined by `-` (sometimes doubled), the special forms, or a long run. */
 export const opsString: fc.Arbitrary<string> = fc.oneof(
+  { weight: 8, arbitrary: validOps },
   { weight: 12, arbitrary: fc.array(opToken, { minLength: 1, maxLength: 8 }).map((t) => t.join('-')) },
   { weight: 1, arbitrary: fc.array(opToken, { minLength: 1, maxLength: 4 }).map((t) => t.join('--')) },
   {

@@ -127,3 +127,44 @@ export function signedProperty(parts: SignedParts, counts?: StatusCounts) {
       throw new Error(`${mutation.label}: refused with ${answer.status} ${mutation.url}`);
   });
 }
+
+/** GraphQL operations with text arguments, and text of any content. */
+const TEXT_OPERATIONS = [
+  `query($s: ID!, $v: String) { assets(spaceId: $s, filter: { search: $v, folder: $v }) { edges { node { id } } } }`,
+  `query($s: ID!, $v: String!) { assets(spaceId: $s, filter: { tags: [$v] }) { edges { node { id } } } }`,
+  `query($s: ID!, $v: String) { assets(spaceId: $s, after: $v) { edges { node { id } } } }`,
+  `query($v: ID!) { node(id: $v) { id } }`,
+  `query($v: ID!) { asset(id: $v) { id } }`,
+  `query($s: ID!, $v: String) { asset(id: $s) { url(preset: $v) } }`,
+  `mutation($v: String!) { createTenant(input: { name: $v, slug: $v }) { id } }`,
+  `mutation($v: String!) { createApiKey(input: { name: $v, scopes: [ASSETS_READ] }) { apiKey { id } } }`,
+  `mutation($s: ID!, $v: String!) { createUpload(input: { spaceId: $s, filename: $v, contentType: $v, bytes: 10, folder: $v }) { uploadId } }`,
+  `mutation($s: ID!, $v: String!) { createPreset(input: { spaceId: $s, name: $v, slug: $v, transform: { background: $v } }) { id } }`,
+];
+const anyText = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.constantFrom('\u0000', 'a\u0000b', '\ud800', '%00', '../..', ' ', 'x'.repeat(5000)),
+);
+
+/** A GraphQL client with the admin key of the server's first space. */
+export interface GraphQLTarget {
+  readonly boot: { readonly spaceId: string };
+  gql(
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<{ status: number; errors?: { extensions?: { code?: string } }[] }>;
+}
+
+/** Text arguments of any content: data or a 4xx code, never a 5xx nor INTERNAL_SERVER_ERROR. */
+export function graphqlTextProperty(t: GraphQLTarget, counts?: StatusCounts) {
+  return fc.asyncProperty(fc.nat({ max: TEXT_OPERATIONS.length - 1 }), anyText, async (i, v) => {
+    const res = await t.gql(TEXT_OPERATIONS[i]!, { s: t.boot.spaceId, v });
+    counts?.set(res.status, (counts.get(res.status) ?? 0) + 1);
+    const codes = (res.errors ?? []).map((e) => e.extensions?.code);
+    if (res.status >= 500 || codes.includes('INTERNAL_SERVER_ERROR'))
+      throw new Error(
+        `${TEXT_OPERATIONS[i]} with ${JSON.stringify(v)}: ${res.status} ${JSON.stringify(res.errors)}`,
+      );
+  });
+}
