@@ -342,9 +342,16 @@ describeFaults(
 
     it('refuses uploads with SERVICE_UNAVAILABLE while S3 is down, leaving no rows, and still serves cached variants', async () => {
       const rowsBefore = await assetRows();
-      // the large variants into Redis again (it came back empty)
+      // the large variants into Redis again (it came back empty), the small ones into the process
+      // again (the renders of the test above took their place)
       for (const url of urls.large)
         await waitFor(`${url} in Redis`, async () => (await request('image', url)).layer === 'redis', 10_000);
+      for (const url of urls.small)
+        await waitFor(
+          `${url} in process`,
+          async () => (await request('image', url)).layer === 'memory',
+          10_000,
+        );
       await s3.kill();
       try {
         const uploaded = await upload('chelsea.png');
@@ -370,7 +377,11 @@ describeFaults(
         // what is cached is still served: small variants from the process, large ones from Redis
         for (const url of [...urls.small, ...urls.large]) {
           const answer = await request('image', url);
-          expect({ url, status: answer.status }).toEqual({ url, status: 200 });
+          expect({ url, status: answer.status, layer: answer.layer }).toEqual({
+            url,
+            status: 200,
+            layer: urls.small.includes(url) ? 'memory' : 'redis',
+          });
         }
         // what needs storage is refused cleanly
         for (const url of [urls.original, urls.small[0]!.replace('w_100', 'w_99')]) {
