@@ -27,6 +27,7 @@ import { createLoaders } from './graphql/loaders.js';
 import { queryLimitsPlugin } from './graphql/limits.js';
 import { buildTesseraSchema } from './graphql/schema.js';
 import { internalProblem, problemOf, sendProblem } from './http/problem.js';
+import { dependencyUnavailable } from './http/unavailable.js';
 import { registerGraphQLRoute } from './http/routes/graphql.js';
 import { registerHealthRoutes } from './http/routes/health.js';
 import { registerImageRoute } from './http/routes/image.js';
@@ -401,6 +402,11 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         status,
       });
     }
+    const down = dependencyUnavailable(error);
+    if (down) {
+      request.log.warn({ err: error }, 'dependency unavailable');
+      return sendProblem(reply, down);
+    }
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(reply, internalProblem());
   });
@@ -425,26 +431,33 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     });
   }
 
-  const schema = await buildTesseraSchema();
-  const apollo = new ApolloServer<GraphQLContext>({
-    schema,
-    csrfPrevention: true,
-    introspection: config.graphqlIntrospection,
-    includeStacktraceInErrorResponses: false,
-    formatError: createFormatError((error) => logger.error({ err: error }, 'GraphQL resolver failed')),
-    plugins: [
-      ApolloServerPluginLandingPageDisabled(),
-      fastifyApolloDrainPlugin(http),
-      queryLimitsPlugin({
-        maxDepth: config.graphqlMaxDepth,
-        maxAliases: config.graphqlMaxAliases,
-        maxCost: config.graphqlMaxCost,
-        defaultPageSize: Math.min(20, config.graphqlMaxPageSize),
-        maxPageSize: config.graphqlMaxPageSize,
-      }),
-    ],
-  });
-  await apollo.start();
+  async function startApollo(): Promise<ApolloServer<GraphQLContext>> {
+    const schema = await buildTesseraSchema();
+    const apollo = new ApolloServer<GraphQLContext>({
+      schema,
+      csrfPrevention: true,
+      // The process owner (main.ts, worker.ts, tests) decides when to stop and closes the app.
+      stopOnTerminationSignals: false,
+      introspection: config.graphqlIntrospection,
+      includeStacktraceInErrorResponses: false,
+      formatError: createFormatError((error) => logger.error({ err: error }, 'GraphQL resolver failed')),
+      plugins: [
+        ApolloServerPluginLandingPageDisabled(),
+        fastifyApolloDrainPlugin(http),
+        queryLimitsPlugin({
+          maxDepth: config.graphqlMaxDepth,
+          maxAliases: config.graphqlMaxAliases,
+          maxCost: config.graphqlMaxCost,
+          defaultPageSize: Math.min(20, config.graphqlMaxPageSize),
+          maxPageSize: config.graphqlMaxPageSize,
+        }),
+      ],
+    });
+    await apollo.start();
+    return apollo;
+  }
+  // A worker process serves no HTTP: it builds neither the GraphQL server nor the library page.
+  const apollo = options.worker === true ? undefined : await startApollo();
 
   let bootstrapKey: string | undefined;
   const bootstrapFile = join(config.dataPath, 'bootstrap.json');
@@ -479,32 +492,34 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     };
   };
 
-  await registerHealthRoutes(http, [
-    { name: 'registry', check: () => registry.check() },
-    { name: 'cache', check: () => state.check() },
-    { name: 'storage', check: () => store.check() },
-  ]);
-  await registerGraphQLRoute(http, {
-    apollo,
-    context: contextOf,
-    playground: new PlaygroundPages(readBootstrapKey),
-    maxFileSize: config.maxUploadBytes,
-    rateLimit: async (request) => {
-      const keyId = /^Bearer\s+tsk_([0-9a-z]{16})_/i.exec(request.headers.authorization ?? '')?.[1];
-      const decision = await limiter.enforce('graphql', keyId ? `key:${keyId}` : `ip:${request.ip}`);
-      return decision ? rateLimitHeaders(decision) : {};
-    },
-  });
-  await registerLibraryRoute(http, { bootstrapKey: readBootstrapKey });
-  await registerImageRoute(http, { delivery, usage, metrics, limiter });
-  http.get('/metrics', async (_request, reply) =>
-    reply
-      .header('content-type', metrics.registry.contentType)
-      .header('cache-control', 'no-store')
-      .send(await metrics.text()),
-  );
-  if (rawStore instanceof LocalObjectStore) {
-    await registerUploadFormRoute(http, { store: rawStore, maxUploadBytes: config.maxUploadBytes });
+  if (apollo) {
+    await registerHealthRoutes(http, [
+      { name: 'registry', check: () => registry.check() },
+      { name: 'cache', check: () => state.check() },
+      { name: 'storage', check: () => store.check() },
+    ]);
+    await registerGraphQLRoute(http, {
+      apollo,
+      context: contextOf,
+      playground: new PlaygroundPages(readBootstrapKey),
+      maxFileSize: config.maxUploadBytes,
+      rateLimit: async (request) => {
+        const keyId = /^Bearer\s+tsk_([0-9a-z]{16})_/i.exec(request.headers.authorization ?? '')?.[1];
+        const decision = await limiter.enforce('graphql', keyId ? `key:${keyId}` : `ip:${request.ip}`);
+        return decision ? rateLimitHeaders(decision) : {};
+      },
+    });
+    await registerLibraryRoute(http, { bootstrapKey: readBootstrapKey });
+    await registerImageRoute(http, { delivery, usage, metrics, limiter });
+    http.get('/metrics', async (_request, reply) =>
+      reply
+        .header('content-type', metrics.registry.contentType)
+        .header('cache-control', 'no-store')
+        .send(await metrics.text()),
+    );
+    if (rawStore instanceof LocalObjectStore) {
+      await registerUploadFormRoute(http, { store: rawStore, maxUploadBytes: config.maxUploadBytes });
+    }
   }
 
   const maintenance = new Maintenance(db, store, logger, {
@@ -557,7 +572,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     },
     async close() {
       await http.close();
-      await apollo.stop().catch(() => undefined);
+      await apollo?.stop().catch(() => undefined);
       clearInterval(maintenanceTimer);
       await usage.stop();
       await queue.close();
