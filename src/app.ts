@@ -66,6 +66,9 @@ import { S3ObjectStore } from './storage/s3-store.js';
 import { bootstrapOrganization, type BootstrapResult } from './tenancy/bootstrap.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
 
+/** A caller's request id worth keeping: a plain token, short enough for every log line. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
 export interface TesseraServices extends GraphQLServices {}
 
 export interface Tessera {
@@ -185,7 +188,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
   const assets = new AssetsService(db, tenancy, ingest, cleanup, { maxUploadBytes: config.maxUploadBytes });
   const usage = new UsageMeter(db, tenancy, logger);
   const quota = new QuotaService(db, tenancy, usage);
-  const generations = new Generations(state, (error) =>
+  const generations = new Generations(state, state, (error) =>
     logger.warn({ err: error }, 'change generations unreadable'),
   );
   usage.onFlushed(() => quota.forgetDaily());
@@ -257,7 +260,12 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       image: config.rateLimitImagesPerMinute,
       render: config.rateLimitRendersPerMinute,
     },
-    (error) => logger.warn({ err: error }, 'rate limit counters unreachable: letting requests through'),
+    {
+      // Across nodes, counts are exchanged every 100 ms while a client is far below its limit.
+      batchMs: state.kind === 'redis' ? 100 : 0,
+      onError: (error) =>
+        logger.warn({ err: error }, 'rate limit counters unreachable: letting requests through'),
+    },
   );
   const avifRenders = new AvifRenders(db, variants, queue, transformLimits);
   const delivery = new DeliveryService(
@@ -315,6 +323,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     organizationsByIds: (ids: readonly string[]) => tenancy.organizationsByIds(ids),
     tenantsByIds: (ids: readonly string[]) => tenancy.tenantsByIds(ids),
     spacesByIds: (ids: readonly string[]) => tenancy.spacesByIds(ids),
+    spacePathsByIds: (ids: readonly string[]) => tenancy.spacePathsByIds(ids),
     assetsByIds: (ids: readonly string[]) => assets.byIds(ids),
     variantsForAssets: (list: readonly { id: string; version: number }[], first: number) =>
       variantQueries.forAssets(list, first),
@@ -330,6 +339,8 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       : undefined;
   const authenticator = new Authenticator(apiKeys, jwt);
 
+  const requestIdPrefix = randomBytes(5).toString('hex');
+  let requestCounter = 0;
   const http: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     disableRequestLogging: true,
@@ -339,8 +350,15 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     // A client that stalls mid-request cannot hold a connection for ever.
     requestTimeout: 300_000,
     connectionTimeout: 30_000,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomBytes(8).toString('hex'),
+    // A caller's own X-Request-Id is kept when it is a plain token of at most 64 characters;
+    // otherwise the id is this process's random prefix and a counter (no entropy drawn per request).
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      if (typeof given === 'string' && REQUEST_ID.test(given)) return given;
+      requestCounter += 1;
+      return `${requestIdPrefix}${requestCounter.toString(36).padStart(6, '0')}`;
+    },
     frameworkErrors: (error, _request, reply) => {
       const status = (error as { statusCode?: number }).statusCode ?? 400;
       const code =
@@ -575,6 +593,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       await apollo?.stop().catch(() => undefined);
       clearInterval(maintenanceTimer);
       await usage.stop();
+      await limiter.close().catch(() => undefined);
       await queue.close();
       await state.close();
       if (rawStore instanceof S3ObjectStore) rawStore.close();

@@ -35,8 +35,20 @@ export interface Counters {
   peek(key: string): Promise<number>;
 }
 
+/** Short messages to every node (Redis pub/sub across nodes; in-process when embedded). */
+export interface Broadcast {
+  /** True while messages are being received; when false, some may be missed. */
+  listening(): boolean;
+  publish(channel: string, message: string): Promise<void>;
+  /**
+   * Calls `onMessage` with each message on `channel`, and `onGap` whenever messages may have
+   * been missed (the connection was lost or came back).
+   */
+  listen(channel: string, onMessage: (message: string) => void, onGap: () => void): void;
+}
+
 /** Everything the cache layer offers, plus its health. */
-export interface SharedState extends ByteCache, LockManager, Counters {
+export interface SharedState extends ByteCache, LockManager, Counters, Broadcast {
   readonly kind: 'redis' | 'memory';
   check(): Promise<void>;
   close(): Promise<void>;

@@ -12,6 +12,7 @@ export class MemoryState implements SharedState {
   private readonly bytes = new Map<string, Entry<Buffer>>();
   private readonly locks = new Map<string, Entry<string>>();
   private readonly counters = new Map<string, Entry<number>>();
+  private readonly listeners = new Map<string, ((message: string) => void)[]>();
   private sweeps = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -77,11 +78,26 @@ export class MemoryState implements SharedState {
     return this.live(this.counters, key)?.value ?? 0;
   }
 
+  listening(): boolean {
+    return true;
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    for (const listener of this.listeners.get(channel) ?? []) listener(message);
+  }
+
+  listen(channel: string, onMessage: (message: string) => void): void {
+    const list = this.listeners.get(channel) ?? [];
+    list.push(onMessage);
+    this.listeners.set(channel, list);
+  }
+
   async check(): Promise<void> {}
 
   async close(): Promise<void> {
     this.bytes.clear();
     this.locks.clear();
     this.counters.clear();
+    this.listeners.clear();
   }
 }

@@ -2,6 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { HeldLock, SharedState } from './cache.js';
 
+/** The scripts below, sent once and then called by digest (EVALSHA). */
+interface ScriptedRedis extends Redis {
+  tesseraRelease(key: string, token: string): Promise<number>;
+  tesseraIncrement(key: string, by: number, windowMs: number): Promise<[number, number]>;
+}
+
 /** Deletes the lock only if it still holds our token (never someone else's lock after expiry). */
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 /** INCRBY that starts the window's expiry on first use; returns value and remaining ms. */
@@ -36,20 +42,31 @@ export class CacheUnavailableError extends Error {
  */
 export class RedisState implements SharedState {
   readonly kind = 'redis' as const;
-  readonly client: Redis;
+  readonly client: ScriptedRedis;
   private readonly prefix: string;
   private connectedOnce = false;
+  private readonly url: string;
+  /** The pub/sub connection, opened by the first `listen`. */
+  private subscriber: Redis | undefined;
+  private subscribed = false;
+  private readonly channels = new Map<string, { onMessage: (m: string) => void; onGap: () => void }[]>();
 
   constructor(options: RedisStateOptions) {
     this.prefix = options.prefix;
-    this.client = new Redis(options.url, {
+    this.url = options.url;
+    const client = new Redis(options.url, {
       lazyConnect: false,
       maxRetriesPerRequest: 1,
       enableOfflineQueue: true,
       connectTimeout: 5000,
       commandTimeout: COMMAND_TIMEOUT_MS,
       retryStrategy: (times) => Math.min(times * 200, 2000),
+      // Commands issued in the same tick (many requests at once) leave in one write.
+      enableAutoPipelining: true,
     });
+    client.defineCommand('tesseraRelease', { numberOfKeys: 1, lua: RELEASE });
+    client.defineCommand('tesseraIncrement', { numberOfKeys: 1, lua: INCREMENT });
+    this.client = client as ScriptedRedis;
     // Errors surface through commands; an unhandled 'error' event would crash the process.
     this.client.on('error', () => undefined);
     this.client.on('ready', () => {
@@ -90,7 +107,7 @@ export class RedisState implements SharedState {
       release: async () => {
         if (released) return;
         released = true;
-        await this.client.eval(RELEASE, 1, this.k(key), token);
+        await this.client.tesseraRelease(this.k(key), token);
       },
     };
   }
@@ -100,15 +117,66 @@ export class RedisState implements SharedState {
     by: number,
     windowSeconds: number,
   ): Promise<{ value: number; resetInSeconds: number }> {
-    const [value, ttlMs] = (await this.client.eval(INCREMENT, 1, this.k(key), by, windowSeconds * 1000)) as [
-      number,
-      number,
-    ];
+    const [value, ttlMs] = await this.client.tesseraIncrement(this.k(key), by, windowSeconds * 1000);
     return { value, resetInSeconds: Math.max(0, Math.ceil(ttlMs / 1000)) };
   }
 
   async peek(key: string): Promise<number> {
     return Number((await this.client.get(this.k(key))) ?? 0);
+  }
+
+  listening(): boolean {
+    return this.subscribed && this.subscriber?.status === 'ready';
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.client.publish(this.k(`channel:${channel}`), message);
+  }
+
+  listen(channel: string, onMessage: (message: string) => void, onGap: () => void): void {
+    const name = `${this.prefix}channel:${channel}`;
+    const list = this.channels.get(name) ?? [];
+    list.push({ onMessage, onGap });
+    this.channels.set(name, list);
+    const subscriber = this.subscriber ?? this.openSubscriber();
+    this.subscribed = false;
+    subscriber.subscribe(...this.channels.keys()).then(
+      () => {
+        this.subscribed = true;
+        this.gap();
+      },
+      () => undefined, // retried by the reconnection below
+    );
+  }
+
+  private gap(): void {
+    for (const list of this.channels.values()) for (const l of list) l.onGap();
+  }
+
+  private openSubscriber(): Redis {
+    const subscriber = new Redis(this.url, {
+      connectionName: `${this.prefix.replace(/[^\x21-\x7e]/g, '_')}broadcast`,
+      maxRetriesPerRequest: null,
+      connectTimeout: 5000,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+    });
+    subscriber.on('error', () => undefined);
+    // A lost connection may have missed messages: listeners drop what they cached, and again
+    // once ioredis has subscribed anew (`ready` comes after its resubscription).
+    subscriber.on('close', () => {
+      this.subscribed = false;
+      this.gap();
+    });
+    subscriber.on('ready', () => {
+      if (this.channels.size === 0) return;
+      this.subscribed = true;
+      this.gap();
+    });
+    subscriber.on('message', (channel: string, message: string) => {
+      for (const l of this.channels.get(channel) ?? []) l.onMessage(message);
+    });
+    this.subscriber = subscriber;
+    return subscriber;
   }
 
   async check(): Promise<void> {
@@ -118,6 +186,7 @@ export class RedisState implements SharedState {
   }
 
   async close(): Promise<void> {
+    this.subscriber?.disconnect();
     this.client.disconnect();
   }
 }

@@ -12,17 +12,62 @@ export interface RateDecision {
 
 export type RateClass = 'graphql' | 'image' | 'render';
 
+/** What one node knows of one window: the shared count at the last exchange, and its own since. */
+interface LocalWindow {
+  shared: number;
+  /** Counted here and on its way to the shared counter. */
+  sending: number;
+  /** Counted here, not sent yet. */
+  pending: number;
+  resetAt: number;
+}
+
+export interface RateLimiterOptions {
+  /**
+   * Milliseconds between exchanges with the shared counters while a client is below half a
+   * large limit; 0 counts every request in the shared counters before answering it.
+   */
+  readonly batchMs?: number;
+  readonly onError?: (error: unknown) => void;
+}
+
+/** Limits below this are always counted in the shared counters: exact across nodes. */
+const LOCAL_MIN_LIMIT = 1000;
+
+/** Windows a node keeps locally at most; beyond, requests are counted in the shared counters. */
+const MAX_LOCAL_WINDOWS = 100_000;
+
 /**
  * Fixed-window rate limits over the shared counters (Redis across nodes, in-process when
  * embedded). A limit of 0 turns the class off. When the counters cannot be reached the request
  * is let through: a cache outage must not take the API down.
+ *
+ * With `batchMs`, a node counts a client's requests itself while the client is below half a limit
+ * of 1,000 or more, and adds them to the shared counter every `batchMs` (its decisions include
+ * what every node had sent at the last exchange); from half the limit on, and for smaller limits
+ * always, every request is counted in the shared counter before it is answered, so the boundary
+ * is exact on one node and, for requests spread over more than `batchMs`, across nodes. A burst
+ * faster than that spread over N nodes may pass up to (N − 1) × half the limit more. A hot image
+ * thus costs no round trip to Redis.
  */
 export class RateLimiter {
+  private readonly windows = new Map<string, LocalWindow>();
+  private readonly batchMs: number;
+  private readonly onError: (error: unknown) => void;
+  private readonly timer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly counters: Counters,
     private readonly perMinute: Readonly<Record<RateClass, number>>,
-    private readonly onError: (error: unknown) => void = () => undefined,
-  ) {}
+    options: RateLimiterOptions = {},
+  ) {
+    this.batchMs = options.batchMs ?? 0;
+    this.onError = options.onError ?? (() => undefined);
+    if (this.batchMs > 0) {
+      this.timer = setInterval(() => this.sendAll(), this.batchMs);
+      this.timer.unref();
+    }
+  }
 
   /** Counts one request of `identity` in `cls`; `limit` overrides the configured one (per-space settings). */
   async hit(
@@ -31,14 +76,26 @@ export class RateLimiter {
     limit: number = this.perMinute[cls],
   ): Promise<RateDecision | undefined> {
     if (limit <= 0) return undefined;
+    const key = `rate:${cls}:${identity}`;
+    const now = Date.now();
+    let local = this.windows.get(key);
+    if (local && now >= local.resetAt) {
+      this.windows.delete(key);
+      local = undefined;
+    }
+    if (local) {
+      const value = local.shared + local.sending + local.pending + 1;
+      if (limit >= LOCAL_MIN_LIMIT && value * 2 <= limit) {
+        local.pending += 1;
+        return decisionOf(value, limit, (local.resetAt - now) / 1000);
+      }
+    }
+    const by = 1 + (local?.pending ?? 0);
+    if (local) local.pending = 0;
     try {
-      const { value, resetInSeconds } = await this.counters.increment(`rate:${cls}:${identity}`, 1, 60);
-      return {
-        allowed: value <= limit,
-        limit,
-        remaining: Math.max(0, limit - value),
-        resetSeconds: Math.max(1, resetInSeconds),
-      };
+      const { value, resetInSeconds } = await this.counters.increment(key, by, 60);
+      if (this.batchMs > 0) this.remember(key, value, resetInSeconds);
+      return decisionOf(value, limit, resetInSeconds);
     } catch (error) {
       this.onError(error);
       return undefined;
@@ -51,6 +108,60 @@ export class RateLimiter {
     if (decision && !decision.allowed) throw rateLimited(cls, decision);
     return decision;
   }
+
+  /** Stops exchanging counts; what is pending is sent first. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all([...this.windows].map(([key, local]) => this.send(key, local)));
+    this.windows.clear();
+  }
+
+  private remember(key: string, value: number, resetInSeconds: number): void {
+    const now = Date.now();
+    const local = this.windows.get(key);
+    if (local) {
+      local.shared = Math.max(local.shared, value - local.sending);
+      return;
+    }
+    if (this.windows.size >= MAX_LOCAL_WINDOWS) return;
+    this.windows.set(key, {
+      shared: value,
+      sending: 0,
+      pending: 0,
+      resetAt: now + resetInSeconds * 1000,
+    });
+  }
+
+  private sendAll(): void {
+    const now = Date.now();
+    for (const [key, local] of this.windows) {
+      if (now >= local.resetAt) this.windows.delete(key);
+      else if (local.pending > 0 && local.sending === 0) void this.send(key, local);
+    }
+  }
+
+  private async send(key: string, local: LocalWindow): Promise<void> {
+    if (local.pending === 0) return;
+    local.sending = local.pending;
+    local.pending = 0;
+    try {
+      const { value } = await this.counters.increment(key, local.sending, 60);
+      local.sending = 0;
+      local.shared = Math.max(local.shared, value);
+    } catch (error) {
+      local.sending = 0; // lost: the shared count is low by these, never high
+      this.onError(error);
+    }
+  }
+}
+
+function decisionOf(value: number, limit: number, resetInSeconds: number): RateDecision {
+  return {
+    allowed: value <= limit,
+    limit,
+    remaining: Math.max(0, limit - value),
+    resetSeconds: Math.max(1, Math.ceil(resetInSeconds)),
+  };
 }
 
 export function rateLimited(cls: RateClass, decision: RateDecision): DomainError {

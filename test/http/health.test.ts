@@ -48,5 +48,15 @@ describe('health and readiness', () => {
   it('carries a request id on every response', async () => {
     const res = await fetch(`${t.baseUrl}/healthz`, { headers: { 'x-request-id': 'abc123' } });
     expect(res.headers.get('x-request-id')).toBe('abc123');
+    const ids = new Set<string>();
+    for (const given of [undefined, 'x'.repeat(65), 'a b', 'line\u00e9break']) {
+      const answer = await fetch(`${t.baseUrl}/healthz`, {
+        headers: given === undefined ? {} : { 'x-request-id': given },
+      });
+      const id = answer.headers.get('x-request-id') ?? '';
+      expect([given, id]).toEqual([given, expect.stringMatching(/^[0-9a-z]{16}$/)]);
+      ids.add(id);
+    }
+    expect(ids.size).toBe(4);
   });
 });
