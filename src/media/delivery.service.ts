@@ -166,6 +166,9 @@ export class DeliveryService {
     if (!version || rowId === undefined) throw notFound('Image');
     const { space, asset } = await this.spaceAndAsset(request, rowId);
     if (!space || !asset || asset.spaceId !== space.id || asset.deletedAt !== null) throw notFound('Image');
+    const imagesPerMinute = space.settings.rateLimits?.imagesPerMinute;
+    if (imagesPerMinute !== undefined && imagesPerMinute > 0)
+      await this.limiter.enforce('image', `${space.id}:${request.clientIp ?? 'unknown'}`, imagesPerMinute);
     if (asset.version !== Number(version[1])) {
       throw new DomainError(
         ErrorCode.NotFound,

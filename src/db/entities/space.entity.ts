@@ -16,14 +16,22 @@ export interface Quota {
   bytesServedPerDay?: number;
 }
 
+/** Per-minute limits a space sets for each client address; absent means the server's alone. */
+export interface SpaceRateLimits {
+  /** Image requests of this space (hits and renders), on top of the server's limit per address. */
+  imagesPerMinute?: number;
+  /** New renders in this space, instead of the server's limit. */
+  rendersPerMinute?: number;
+}
+
 /** Per-space settings kept as JSON: each optional, absent means the server default. */
 export interface SpaceSettings {
   /** Widths the space serves, ascending (responsive images use only these). */
   widths?: number[];
   /** What an off-ladder `w_` gets: served as asked, a redirect to the next width up, or a refusal. */
   widthPolicy?: 'any' | 'snap' | 'refuse';
-  /** Per-minute limits of this space, overriding the server's. */
-  rateLimits?: { rendersPerMinute?: number };
+  /** Per-minute limits of this space for each client address. */
+  rateLimits?: SpaceRateLimits;
   quota?: Quota;
 }
 
