@@ -242,8 +242,8 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       sharedTtlSeconds: config.sharedCacheTtlSeconds,
       avifEffort: config.avifEffort,
       maxFrames: config.maxFrames,
-      admitRender: async (asset) => {
-        const [space] = await tenancy.spacesByIds([asset.spaceId]);
+      admitRender: async (asset, known) => {
+        const space = known ?? (await tenancy.spacesByIds([asset.spaceId]))[0];
         if (space) await quota.checkRender(space);
       },
       onRender: (asset, ms, format) => {

@@ -310,6 +310,7 @@ export class DeliveryService {
       plan: { ...full, format },
       format,
       presetId,
+      space,
       admit: () =>
         this.limiter.enforce(
           'render',

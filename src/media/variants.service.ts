@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { DataSource } from 'typeorm';
 import type { SharedState } from '../cache/cache.js';
-import { VariantEntity, type AssetEntity } from '../db/entities/index.js';
+import { VariantEntity, type AssetEntity, type SpaceEntity } from '../db/entities/index.js';
 import { uuidv7 } from '../db/ids.js';
 import { DomainError, ErrorCode } from '../errors/index.js';
 import { renderVariant, type RenderLimits } from '../imaging/render.js';
-import { ObjectNotFoundError } from '../storage/errors.js';
+import { ObjectDamagedError, ObjectNotFoundError } from '../storage/errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import {
   cropInside,
@@ -49,6 +49,8 @@ export interface VariantRequest {
   readonly presetId?: string | null;
   /** Asked before rendering (not for cache hits): throws to refuse, e.g. over a render rate limit. */
   readonly admit?: () => Promise<unknown>;
+  /** The asset's space, when the caller has it (spares admission a lookup). */
+  readonly space?: SpaceEntity;
 }
 
 export interface VariantsOptions {
@@ -64,7 +66,7 @@ export interface VariantsOptions {
   /** Most frames an animated output keeps. */
   readonly maxFrames: number;
   /** Asked before every render (daily render quotas): throws to refuse. */
-  readonly admitRender?: (asset: AssetEntity) => Promise<void>;
+  readonly admitRender?: (asset: AssetEntity, space: SpaceEntity | undefined) => Promise<void>;
   /** Told of every render this process performs (metering). */
   readonly onRender?: (asset: AssetEntity, ms: number, format: OutputFormat) => void;
 }
@@ -242,8 +244,9 @@ export class VariantsService {
     try {
       return { row, data: await this.store.readBuffer(row.storageKey) };
     } catch (error) {
-      if (error instanceof ObjectNotFoundError) {
-        // A row whose object is gone (cleanup raced, manual deletion): forget it and render again.
+      if (error instanceof ObjectNotFoundError || error instanceof ObjectDamagedError) {
+        // A row whose object is gone (cleanup raced, manual deletion) or was cut short by a crash
+        // before it reached the disk: forget it and render again.
         await this.db.getRepository(VariantEntity).delete({ id: row.id });
         return undefined;
       }
@@ -312,7 +315,7 @@ export class VariantsService {
           }
           return await this.render(key, canonical, request);
         } finally {
-          await lock.release().catch(() => undefined);
+          void lock.release().catch(() => undefined); // the row is there for waiters: no need to wait
         }
       }
       await new Promise((r) => setTimeout(r, poll));
@@ -346,7 +349,7 @@ export class VariantsService {
       );
     }
     await request.admit?.();
-    await this.options.admitRender?.(asset);
+    await this.options.admitRender?.(asset, request.space);
     const started = Date.now();
     const rendered = await this.slots.run(
       async () => {
@@ -370,6 +373,7 @@ export class VariantsService {
       contentType: mimeOf(format),
       bytes: rendered.bytes,
       cacheControl: 'public, max-age=31536000, immutable',
+      durable: false, // made again if a crash loses it
     });
     try {
       await this.db
@@ -414,7 +418,7 @@ export class VariantsService {
       contentType: mimeOf(format),
     };
     this.remember(meta, rendered.data);
-    await this.toShared(meta, rendered.data);
+    void this.toShared(meta, rendered.data); // best effort, and not worth the wait
     return { meta, data: rendered.data, layer: 'render', renderMs: processingMs };
   }
 
@@ -430,7 +434,8 @@ export class VariantQueries {
 
   /**
    * The first `first` variants (after `after`, by creation) of the current version of each asset,
-   * in one query whatever the number of assets.
+   * in one query whatever the number of assets: the rows ranked per asset by a window function,
+   * read as entities.
    */
   async forAssets(
     assets: readonly Pick<AssetEntity, 'id' | 'version'>[],
@@ -439,29 +444,31 @@ export class VariantQueries {
   ): Promise<Map<string, VariantEntity[]>> {
     const result = new Map<string, VariantEntity[]>(assets.map((a) => [a.id, []]));
     if (assets.length === 0) return result;
-    const params: unknown[] = [assets.map((a) => a.id), assets.map((a) => a.version), first];
-    let afterClause = '';
-    if (after) {
-      params.push(after.createdAt, after.id);
-      afterClause = 'AND (v.created_at, v.id) > ($4, $5)';
-    }
-    const rows: { id: string }[] = await this.db.query(
-      `SELECT id FROM (
-         SELECT v.id, row_number() OVER (PARTITION BY v.asset_id ORDER BY v.created_at, v.id) AS n
-         FROM variants v JOIN unnest($1::uuid[], $2::int[]) AS a(id, version) ON v.asset_id = a.id AND v.asset_version = a.version
-         WHERE true ${afterClause}
-       ) ranked WHERE n <= $3`,
-      params,
-    );
-    if (rows.length === 0) return result;
-    const entities = await this.db
+    const afterClause = after ? 'AND (w.created_at, w.id) > (:afterCreatedAt, :afterId)' : '';
+    const rows = await this.db
       .getRepository(VariantEntity)
       .createQueryBuilder('v')
-      .where('v.id IN (:...ids)', { ids: rows.map((r) => r.id) })
+      .where(
+        `v.id IN (
+           SELECT ranked.id FROM (
+             SELECT w.id, row_number() OVER (PARTITION BY w.asset_id ORDER BY w.created_at, w.id) AS n
+             FROM variants w
+             JOIN unnest(CAST(:assetIds AS uuid[]), CAST(:versions AS int[])) AS a(id, version)
+               ON w.asset_id = a.id AND w.asset_version = a.version
+             WHERE true ${afterClause}
+           ) ranked WHERE ranked.n <= :first
+         )`,
+        {
+          assetIds: assets.map((a) => a.id),
+          versions: assets.map((a) => a.version),
+          first,
+          ...(after && { afterCreatedAt: after.createdAt, afterId: after.id }),
+        },
+      )
       .orderBy('v.created_at', 'ASC')
       .addOrderBy('v.id', 'ASC')
       .getMany();
-    for (const row of entities) result.get(row.assetId)?.push(row);
+    for (const row of rows) result.get(row.assetId)?.push(row);
     return result;
   }
 

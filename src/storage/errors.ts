@@ -24,6 +24,17 @@ export class ObjectNotFoundError extends StorageError {
   }
 }
 
+/**
+ * The object is there but not whole (a local object cut short by a crash before it reached the
+ * disk): its bytes must not be served. Re-creatable objects are made again.
+ */
+export class ObjectDamagedError extends StorageError {
+  constructor(message: string, key: string) {
+    super(message, { key });
+    this.name = 'ObjectDamagedError';
+  }
+}
+
 /** An object or a body is larger than the caller's limit. `bytes` is the size when known. */
 export class ObjectTooLargeError extends StorageError {
   readonly maxBytes: number;

@@ -9,6 +9,7 @@ export type {
 } from './object-store.js';
 export {
   InvalidObjectKeyError,
+  ObjectDamagedError,
   ObjectNotFoundError,
   ObjectRangeNotSatisfiableError,
   ObjectSizeMismatchError,

@@ -41,6 +41,7 @@ import {
 } from './arguments.js';
 import {
   InvalidObjectKeyError,
+  ObjectDamagedError,
   ObjectNotFoundError,
   ObjectRangeNotSatisfiableError,
   ObjectSizeMismatchError,
@@ -175,7 +176,7 @@ function decodeHeader(raw: Buffer, fileSize: number, key: string): ObjectHeader 
       };
     }
   }
-  throw new StorageError(`Local object ${key} is damaged: its header does not describe its file.`, { key });
+  throw new ObjectDamagedError(`Local object ${key} is damaged: its header does not describe its file.`, key);
 }
 
 async function writeAll(handle: FileHandle, buffer: Buffer, position: number): Promise<void> {
@@ -398,7 +399,7 @@ export class LocalObjectStore implements ObjectStore {
         },
       );
       if (buffer.length !== header.bytes)
-        throw new StorageError(`Local object ${key} is shorter than its header says.`, { key });
+        throw new ObjectDamagedError(`Local object ${key} is shorter than its header says.`, key);
       return buffer;
     } finally {
       await handle.close().catch(() => undefined);
@@ -474,13 +475,14 @@ export class LocalObjectStore implements ObjectStore {
         ...(options.cacheControl === undefined ? {} : { cacheControl: options.cacheControl }),
       };
       await step(writeAll(handle, encodeHeader(header), 0), 'write');
-      await step(handle.sync(), 'flush');
+      const durable = options.durable !== false;
+      if (durable) await step(handle.sync(), 'flush');
       const stats = await step(handle.stat(), 'write');
       closed = true;
       await step(handle.close(), 'close');
       await step(rename(temp, located.file), 'publish');
       temp = '';
-      await step(this.syncDirectories(located.dir, made), 'flush the directory of');
+      if (durable) await step(this.syncDirectories(located.dir, made), 'flush the directory of');
       return objectInfo(key, header, new Date(stats.mtimeMs));
     } catch (error) {
       if (!closed) await handle.close().catch(() => undefined);

@@ -54,6 +54,12 @@ export interface WriteOptions {
   bytes?: number;
   /** `Cache-Control` stored with the object (S3 serves it with the object; `stat` reports it). */
   cacheControl?: string;
+  /**
+   * `false` for an object that can be made again (a rendered variant): the local store then
+   * skips its flushes to disk. After a crash such an object may be missing or damaged
+   * (`ObjectDamagedError` on read), never served cut short. Default `true`.
+   */
+  durable?: boolean;
 }
 
 /** An inclusive byte range: `{ start: 0, end: 99 }` is the first 100 bytes. */

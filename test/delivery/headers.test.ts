@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describeWith } from '../support/services.js';
 import { startTestTessera, type TestTessera } from '../support/tessera.js';
 import type { AssetView } from '../ingestion/ingest-client.js';
@@ -68,6 +70,29 @@ describeWith([], 'image endpoint headers', () => {
     expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
     expect(second.body.equals(first.body)).toBe(true);
     expect(rendersOf(t.tessera) - before).toBe(1);
+  });
+
+  it('a variant whose stored object was cut short (a crash before it reached the disk) is rendered again, never served short', async () => {
+    const url = await urlOf(t, rocket.id, { transform: { width: 337 } });
+    const first = await fetchImage(url);
+    expect(first.headers.get('x-cache')).toBe('render');
+    const rowsOf = async () =>
+      (await t.tessera.registry.dataSource.query(
+        "SELECT variant_key, storage_key FROM variants WHERE canonical = 'w_337-fmt_jpg'",
+      )) as { variant_key: string; storage_key: string }[];
+    const [row] = await rowsOf();
+    // Out of the memory and shared layers, and its file cut short as a crash would leave it.
+    t.tessera.services.variants.forget([row!.variant_key]);
+    await t.tessera.state.delete(`variant:${row!.variant_key}`);
+    const file = join(t.dataDir, 'objects', `${row!.storage_key}~obj`);
+    writeFileSync(file, readFileSync(file).subarray(0, 1500));
+    const before = rendersOf(t.tessera);
+    const again = await fetchImage(url);
+    expect([again.status, again.headers.get('x-cache')]).toEqual([200, 'render']);
+    expect(again.body.equals(first.body)).toBe(true);
+    expect(rendersOf(t.tessera) - before).toBe(1);
+    expect(await rowsOf()).toEqual([row]);
+    expect((await t.tessera.store.readBuffer(row!.storage_key)).equals(first.body)).toBe(true);
   });
 
   it('If-None-Match with the ETag answers 304 without a body; another ETag gets the image', async () => {

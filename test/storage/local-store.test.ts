@@ -11,7 +11,11 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { InvalidObjectKeyError, StorageUnavailableError } from '../../src/storage/errors.js';
+import {
+  InvalidObjectKeyError,
+  ObjectDamagedError,
+  StorageUnavailableError,
+} from '../../src/storage/errors.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { BAD_KEYS, defineObjectStoreContract } from './object-store.contract.js';
 import { chunked, failingMidway, largePhotograph, readAll, rocket } from './photographs.js';
@@ -55,6 +59,22 @@ describe('LocalObjectStore', () => {
         bytes: photo.length,
       });
       expect(file.subarray(1024).equals(photo)).toBe(true);
+    });
+
+    it('an object cut short (a crash before a non-durable write reached the disk) is reported damaged, never served short', async () => {
+      const photo = rocket();
+      await store.write('layout/b/variant.jpg', photo, { contentType: 'image/jpeg', durable: false });
+      expect((await store.readBuffer('layout/b/variant.jpg')).equals(photo)).toBe(true);
+      const file = join(root, 'layout', 'b', 'variant.jpg~obj');
+      for (const cut of [readFileSync(file).subarray(0, 1024 + 100), Buffer.alloc(0)]) {
+        writeFileSync(file, cut);
+        await expect(store.readBuffer('layout/b/variant.jpg')).rejects.toBeInstanceOf(ObjectDamagedError);
+        await expect(store.read('layout/b/variant.jpg').then(readAll)).rejects.toBeInstanceOf(
+          ObjectDamagedError,
+        );
+      }
+      await store.write('layout/b/variant.jpg', photo, { contentType: 'image/jpeg', durable: false });
+      expect((await store.readBuffer('layout/b/variant.jpg')).equals(photo)).toBe(true);
     });
 
     it('leaves no temporary file when the body stream fails midway', async () => {
