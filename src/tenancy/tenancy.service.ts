@@ -7,6 +7,7 @@ import {
   SpaceEntity,
   TenantEntity,
   type Access,
+  type SpaceRateLimits,
   type TransformPolicy,
 } from '../db/entities/index.js';
 import { uuidv7 } from '../db/ids.js';
@@ -62,6 +63,44 @@ export const tenantOwnership = (tenant: TenantEntity) => ({
   spaceId: null,
 });
 
+/** The largest per-minute limit a space may set. */
+export const MAX_SPACE_RATE_LIMIT = 10_000_000;
+
+const RATE_LIMIT_FIELDS = ['imagesPerMinute', 'rendersPerMinute'] as const;
+
+/** A change to a space's per-minute limits: a number sets one, null clears it, absent keeps it. */
+export type SpaceRateLimitsChange = {
+  readonly [K in keyof SpaceRateLimits]?: number | null;
+};
+
+/**
+ * The space's limits after `change` (null clears them all); undefined when none is left.
+ * @throws DomainError BAD_USER_INPUT for a limit outside 0..MAX_SPACE_RATE_LIMIT, naming it.
+ */
+export function applyRateLimits(
+  current: SpaceRateLimits | undefined,
+  change: SpaceRateLimitsChange | null,
+): SpaceRateLimits | undefined {
+  if (change === null) return undefined;
+  const next: SpaceRateLimits = { ...current };
+  for (const field of RATE_LIMIT_FIELDS) {
+    const value = change[field];
+    if (value === undefined) continue;
+    if (value === null) {
+      delete next[field];
+      continue;
+    }
+    if (!Number.isSafeInteger(value) || value < 0 || value > MAX_SPACE_RATE_LIMIT) {
+      throw badInput(
+        `rateLimits.${field} must be an integer between 0 and ${MAX_SPACE_RATE_LIMIT} (got ${value}).`,
+        { field: `rateLimits.${field}`, min: 0, max: MAX_SPACE_RATE_LIMIT },
+      );
+    }
+    next[field] = value;
+  }
+  return Object.keys(next).length > 0 ? next : undefined;
+}
+
 export interface SpaceInput {
   readonly name?: string;
   readonly slug?: string;
@@ -71,6 +110,8 @@ export interface SpaceInput {
   /** Checked widths (see `checkLadder`). */
   readonly widths?: number[];
   readonly widthPolicy?: 'any' | 'snap' | 'refuse';
+  /** Per-minute limits (see `applyRateLimits`); null clears them. */
+  readonly rateLimits?: SpaceRateLimitsChange | null;
 }
 
 /**
@@ -308,6 +349,14 @@ export class TenancyService {
   async updateSpace(principal: Principal, id: string, input: SpaceInput): Promise<SpaceEntity> {
     requireScope(principal, 'admin');
     const space = await this.space(principal, id);
+    if (input.rateLimits !== undefined) {
+      // Like its quota, a space's limits protect the organization from the space's own traffic.
+      if (principal.spaceId !== null)
+        throw forbidden('A key bound to a space cannot change its rate limits.');
+      const { rateLimits: _previous, ...rest } = space.settings;
+      const rateLimits = applyRateLimits(space.settings.rateLimits, input.rateLimits);
+      space.settings = rateLimits === undefined ? rest : { ...rest, rateLimits };
+    }
     if (input.name !== undefined) space.name = checkName(input.name);
     if (input.slug !== undefined) space.slug = checkSlug(input.slug);
     if (input.defaultAccess !== undefined) space.defaultAccess = input.defaultAccess;

@@ -1,5 +1,10 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import type { OrganizationEntity, SpaceEntity, TenantEntity } from '../../db/entities/index.js';
+import type {
+  OrganizationEntity,
+  SpaceEntity,
+  SpaceRateLimits,
+  TenantEntity,
+} from '../../db/entities/index.js';
 import { toPublicId } from '../../ids/index.js';
 import { DEFAULT_LADDER } from '../../media/widths.js';
 import { AccessEnum, TransformPolicyEnum } from './enums.js';
@@ -47,6 +52,24 @@ export class Tenant extends Node {
   }
 }
 
+@ObjectType('SpaceRateLimits', {
+  description:
+    "A space's own per-minute limits for each client address; null means none of its own (the server's limits apply).",
+})
+export class SpaceRateLimitsType {
+  @Field(() => Int, { nullable: true, description: 'Image requests a minute, cache hits included.' })
+  imagesPerMinute: number | null;
+  @Field(() => Int, { nullable: true, description: 'New renders a minute.' })
+  rendersPerMinute: number | null;
+
+  static from(limits: SpaceRateLimits | undefined): SpaceRateLimitsType {
+    return Object.assign(new SpaceRateLimitsType(), {
+      imagesPerMinute: limits?.imagesPerMinute ?? null,
+      rendersPerMinute: limits?.rendersPerMinute ?? null,
+    });
+  }
+}
+
 @ObjectType({
   implements: Node,
   description: 'A library of assets, with its own access defaults and transform policy.',
@@ -63,6 +86,8 @@ export class Space extends Node {
   keepGps: boolean;
   @Field(() => [Int], { description: 'Widths the space serves; srcSet and image offer only these.' })
   widths: number[];
+  @Field(() => SpaceRateLimitsType, { description: 'Per-minute limits the space sets (`updateSpace`).' })
+  rateLimits: SpaceRateLimitsType;
   @Field() createdAt: Date;
   @Field() updatedAt: Date;
   rowId: string;
@@ -82,6 +107,7 @@ export class Space extends Node {
       transformPolicy: row.transformPolicy as TransformPolicyEnum,
       keepGps: row.keepGps,
       widths: [...(row.settings.widths ?? DEFAULT_LADDER)],
+      rateLimits: SpaceRateLimitsType.from(row.settings.rateLimits),
       createdAt: row.createdAt,
       updatedAt: row.updatedAt,
       entity: row,
