@@ -26,10 +26,18 @@ export function byIdLoader<T extends Row>(
   });
 }
 
+/** A space and the slugs of its URL path. */
+export interface SpacePlace {
+  readonly space: SpaceEntity;
+  readonly path: { readonly org: string; readonly tenant: string; readonly space: string };
+}
+
 export interface LoaderSources {
   organizationsByIds(ids: readonly string[]): Promise<OrganizationEntity[]>;
   tenantsByIds(ids: readonly string[]): Promise<TenantEntity[]>;
   spacesByIds(ids: readonly string[]): Promise<SpaceEntity[]>;
+  /** Spaces with their organization and tenant slugs, in one query (left out: spaces not found). */
+  spacePathsByIds(ids: readonly string[]): Promise<SpacePlace[]>;
   assetsByIds(ids: readonly string[]): Promise<AssetEntity[]>;
   variantsForAssets(
     assets: readonly Pick<AssetEntity, 'id' | 'version'>[],
@@ -42,6 +50,13 @@ export function createLoaders(sources: LoaderSources) {
   const organization = byIdLoader((ids) => sources.organizationsByIds(ids));
   const tenant = byIdLoader((ids) => sources.tenantsByIds(ids));
   const space = byIdLoader((ids) => sources.spacesByIds(ids));
+  /** A space with its path slugs, space and slugs read together; the space loader is primed with it. */
+  const place = new DataLoader<string, SpacePlace | null>(async (ids) => {
+    const rows = await sources.spacePathsByIds(ids);
+    const byId = new Map(rows.map((row) => [row.space.id, row]));
+    for (const row of rows) space.prime(row.space.id, row.space);
+    return ids.map((id) => byId.get(id) ?? null);
+  });
   /** The first N variants of an asset's current version, keyed `assetId:version:first`, batched per N. */
   const firstVariants = new DataLoader<string, VariantEntity[]>(async (keys) => {
     const byFirst = new Map<number, { id: string; version: number }[]>();
@@ -63,15 +78,13 @@ export function createLoaders(sources: LoaderSources) {
     tenant,
     space,
     firstVariants,
-    /** Slugs of a space's URL path, through the batched loaders. */
-    async spacePath(
-      spaceId: string,
-    ): Promise<{ space: SpaceEntity; path: { org: string; tenant: string; space: string } } | null> {
-      const s = await space.load(spaceId);
-      if (!s) return null;
-      const [t, o] = await Promise.all([tenant.load(s.tenantId), organization.load(s.organizationId)]);
-      if (!t || !o) return null;
-      return { space: s, path: { org: o.slug, tenant: t.slug, space: s.slug } };
+    /**
+     * A space and the slugs of its URL path (one batched query for space, tenant and organization),
+     * or null when it is not found. Unchecked: callers hold something of the space already or
+     * check that the principal may see it.
+     */
+    spacePath(spaceId: string): Promise<SpacePlace | null> {
+      return place.load(spaceId);
     },
     asset: byIdLoader((ids) => sources.assetsByIds(ids)),
   };

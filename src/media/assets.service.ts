@@ -3,7 +3,7 @@ import { In } from 'typeorm';
 import { canSee, requireScope, type Principal } from '../auth/principal.js';
 import { AssetEntity, SpaceEntity, type Access } from '../db/entities/index.js';
 import { badInput, notFound } from '../errors/index.js';
-import type { TenancyService } from '../tenancy/tenancy.service.js';
+import { spaceOwnership, type TenancyService } from '../tenancy/tenancy.service.js';
 import { checkFocalPoint, normalizeFilename, normalizeFolder, normalizeTags } from './asset-input.js';
 import type { Readable } from 'node:stream';
 import type { AssetCleanup } from './cleanup.service.js';
@@ -36,6 +36,14 @@ export interface AssetOrder {
 export interface AssetCursor {
   readonly value: string | number;
   readonly id: string;
+}
+
+/** A page: `limit` rows after `after` in `order`, matching `filter`. */
+export interface AssetListOptions {
+  readonly limit: number;
+  readonly after?: AssetCursor;
+  readonly filter?: AssetFilter;
+  readonly order?: AssetOrder;
 }
 
 export interface AssetChanges {
@@ -194,13 +202,23 @@ export class AssetsService {
   }
 
   /** A page of a space's live assets, `limit` rows after `after` in `order`. */
-  async list(
+  async list(principal: Principal, spaceId: string, options: AssetListOptions): Promise<AssetEntity[]> {
+    requireScope(principal, 'assets:read');
+    return this.listIn(principal, await this.tenancy.space(principal, spaceId), options);
+  }
+
+  /**
+   * `list` in a space the caller has read already (through a request's loader, say), or `null`
+   * when it found none: the same tenancy rule and the same answers, without reading it again.
+   * @throws DomainError NOT_FOUND for an absent space or one the principal may not see.
+   */
+  async listIn(
     principal: Principal,
-    spaceId: string,
-    options: { limit: number; after?: AssetCursor; filter?: AssetFilter; order?: AssetOrder },
+    space: SpaceEntity | null,
+    options: AssetListOptions,
   ): Promise<AssetEntity[]> {
     requireScope(principal, 'assets:read');
-    const space = await this.tenancy.space(principal, spaceId);
+    if (!space || !canSee(principal, spaceOwnership(space))) throw notFound('Space');
     const order = options.order ?? { field: 'createdAt', direction: 'DESC' };
     const filter = options.filter ?? {};
     const key = SORT_KEY[order.field];

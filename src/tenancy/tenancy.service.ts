@@ -292,6 +292,32 @@ export class TenancyService {
     return this.db.getRepository(SpaceEntity).findBy({ id: In([...ids]) });
   }
 
+  /**
+   * Spaces by ids, each with the slugs of its URL path (organization, tenant, space), in one query
+   * for loaders (callers check visibility). A space whose tenant or organization is gone is left out.
+   */
+  async spacePathsByIds(
+    ids: readonly string[],
+  ): Promise<{ space: SpaceEntity; path: { org: string; tenant: string; space: string } }[]> {
+    if (ids.length === 0) return [];
+    const { entities, raw } = await this.db
+      .getRepository(SpaceEntity)
+      .createQueryBuilder('s')
+      .innerJoin(TenantEntity, 't', 't.id = s.tenant_id')
+      .innerJoin(OrganizationEntity, 'o', 'o.id = s.organization_id')
+      .addSelect('t.slug', 'tenant_slug')
+      .addSelect('o.slug', 'organization_slug')
+      .where('s.id IN (:...ids)', { ids: [...ids] })
+      .getRawAndEntities<{ s_id: string; tenant_slug: string; organization_slug: string }>();
+    const slugs = new Map(raw.map((row) => [row.s_id, row]));
+    return entities.flatMap((space) => {
+      const row = slugs.get(space.id);
+      return row
+        ? [{ space, path: { org: row.organization_slug, tenant: row.tenant_slug, space: space.slug } }]
+        : [];
+    });
+  }
+
   /** @throws NOT_FOUND for unknown or foreign ids. */
   async space(principal: Principal, id: string): Promise<SpaceEntity> {
     const space = await this.db.getRepository(SpaceEntity).findOneBy({ id });

@@ -80,7 +80,11 @@ export class AssetResolver {
         field: 'after',
       });
     }
-    const rows = await ctx.services.assets.list(principalOf(ctx), rowIdOf('Space', spaceId), {
+    const principal = principalOf(ctx);
+    // The space is read with its path slugs through the request's loader, so that the URL fields
+    // of the page (and `Asset.space`) find it there; `listIn` applies the tenancy rule to it.
+    const place = await ctx.loaders.spacePath(rowIdOf('Space', spaceId));
+    const rows = await ctx.services.assets.listIn(principal, place?.space ?? null, {
       limit: limit + 1,
       after: cursor && { value: cursor[2]!, id: String(cursor[3]) },
       filter: filter && { ...filter, access: filter.access ?? null },
