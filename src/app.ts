@@ -339,7 +339,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       : undefined;
   const authenticator = new Authenticator(apiKeys, jwt);
 
-  const requestIdPrefix = randomBytes(5).toString('hex');
+  const requestIdPrefix = randomBytes(4).toString('hex');
   let requestCounter = 0;
   const http: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -357,7 +357,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       const given = request.headers['x-request-id'];
       if (typeof given === 'string' && REQUEST_ID.test(given)) return given;
       requestCounter += 1;
-      return `${requestIdPrefix}${requestCounter.toString(36).padStart(6, '0')}`;
+      return `${requestIdPrefix}${requestCounter.toString(16).padStart(8, '0')}`;
     },
     frameworkErrors: (error, _request, reply) => {
       const status = (error as { statusCode?: number }).statusCode ?? 400;

@@ -168,7 +168,11 @@ export class DeliveryService {
     if (!space || !asset || asset.spaceId !== space.id || asset.deletedAt !== null) throw notFound('Image');
     const imagesPerMinute = space.settings.rateLimits?.imagesPerMinute;
     if (imagesPerMinute !== undefined && imagesPerMinute > 0)
-      await this.limiter.enforce('image', `${space.id}:${request.clientIp ?? 'unknown'}`, imagesPerMinute);
+      await this.limiter.enforce(
+        'image',
+        `${space.id}:${request.clientIp ?? 'unknown'}:space`,
+        imagesPerMinute,
+      );
     if (asset.version !== Number(version[1])) {
       throw new DomainError(
         ErrorCode.NotFound,
@@ -311,12 +315,13 @@ export class DeliveryService {
       format,
       presetId,
       space,
-      admit: () =>
-        this.limiter.enforce(
-          'render',
-          `${space.id}:${request.clientIp ?? 'unknown'}`,
-          space.settings.rateLimits?.rendersPerMinute,
-        ),
+      admit: async () => {
+        const client = `${space.id}:${request.clientIp ?? 'unknown'}`;
+        await this.limiter.enforce('render', client);
+        // A space may lower its own limit, never lift the server's.
+        const own = space.settings.rateLimits?.rendersPerMinute;
+        if (own !== undefined && own > 0) await this.limiter.enforce('render', `${client}:space`, own);
+      },
     });
     await this.quota.checkServe(space, variant.data.length);
     return { kind: 'variant', space, variant, cacheControl: answerCache, vary: choice === 'auto' };

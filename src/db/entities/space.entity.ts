@@ -20,7 +20,7 @@ export interface Quota {
 export interface SpaceRateLimits {
   /** Image requests of this space (hits and renders), on top of the server's limit per address. */
   imagesPerMinute?: number;
-  /** New renders in this space, instead of the server's limit. */
+  /** New renders in this space, on top of the server's limit (a space can lower it, not lift it). */
   rendersPerMinute?: number;
 }
 
