@@ -435,7 +435,9 @@ export class VariantQueries {
   /**
    * The first `first` variants (after `after`, by creation) of the current version of each asset,
    * in one query whatever the number of assets: the rows ranked per asset by a window function,
-   * read as entities.
+   * read as entities. Creation times are stored to the microsecond but reach cursors to the
+   * millisecond: ordering and comparing on the millisecond keeps a cursor's own row from coming
+   * back on the next page.
    */
   async forAssets(
     assets: readonly Pick<AssetEntity, 'id' | 'version'>[],
@@ -444,14 +446,18 @@ export class VariantQueries {
   ): Promise<Map<string, VariantEntity[]>> {
     const result = new Map<string, VariantEntity[]>(assets.map((a) => [a.id, []]));
     if (assets.length === 0) return result;
-    const afterClause = after ? 'AND (w.created_at, w.id) > (:afterCreatedAt, :afterId)' : '';
+    const afterClause = after
+      ? `AND (date_trunc('milliseconds', w.created_at), w.id) > (:afterCreatedAt, :afterId)`
+      : '';
     const rows = await this.db
       .getRepository(VariantEntity)
       .createQueryBuilder('v')
       .where(
         `v.id IN (
            SELECT ranked.id FROM (
-             SELECT w.id, row_number() OVER (PARTITION BY w.asset_id ORDER BY w.created_at, w.id) AS n
+             SELECT w.id, row_number() OVER (
+               PARTITION BY w.asset_id ORDER BY date_trunc('milliseconds', w.created_at), w.id
+             ) AS n
              FROM variants w
              JOIN unnest(CAST(:assetIds AS uuid[]), CAST(:versions AS int[])) AS a(id, version)
                ON w.asset_id = a.id AND w.asset_version = a.version
@@ -465,7 +471,7 @@ export class VariantQueries {
           ...(after && { afterCreatedAt: after.createdAt, afterId: after.id }),
         },
       )
-      .orderBy('v.created_at', 'ASC')
+      .orderBy(`date_trunc('milliseconds', v.created_at)`, 'ASC')
       .addOrderBy('v.id', 'ASC')
       .getMany();
     for (const row of rows) result.get(row.assetId)?.push(row);

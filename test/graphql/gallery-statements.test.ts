@@ -46,6 +46,8 @@ describe('SQL statements of the gallery query', () => {
   let t: TestTessera;
   let other: BootstrapResult;
   let spaceId: string;
+  /** The newest asset, with five variants. */
+  let manyVariants: string;
 
   beforeAll(async () => {
     // No background jobs: only the query under test reaches the registry while it is counted.
@@ -92,6 +94,11 @@ describe('SQL statements of the gallery query', () => {
       if (!hasVariants(Number(/gallery-(\d+)/.exec(node.filename)![1]))) continue;
       dataOf(await transformAsset(t, node.id, { preset: 'card' }));
       dataOf(await transformAsset(t, node.id, { transform: { width: 120 } }));
+      if (node.filename === `gallery-${ASSETS - 1}.png`) {
+        manyVariants = node.id;
+        for (const width of [160, 200, 280])
+          dataOf(await transformAsset(t, node.id, { transform: { width } }));
+      }
     }
   }, 180_000);
   afterAll(async () => t?.close());
@@ -126,6 +133,36 @@ describe('SQL statements of the gallery query', () => {
     const fifty = await statementsOf(query, 50);
     expect({ ten, fifty }).toEqual({ ten, fifty: ten });
     expect(ten).toBeLessThanOrEqual(MOST_STATEMENTS);
+  });
+
+  it("pages through an asset's variants after a cursor, oldest first, as one list gives them", async () => {
+    type Variants = {
+      asset: {
+        variants: {
+          edges: { cursor: string; node: { width: number } }[];
+          pageInfo: { hasNextPage: boolean };
+        };
+      };
+    };
+    const page = async (first: number, after: string | null) =>
+      dataOf(
+        await t.gql<Variants>(
+          `query($id: ID!, $first: Int, $after: String) { asset(id: $id) { variants(first: $first, after: $after) {
+            edges { cursor node { width } } pageInfo { hasNextPage } } } }`,
+          { id: manyVariants, first, after },
+        ),
+      ).asset.variants;
+    const all = (await page(10, null)).edges.map((e) => e.node.width);
+    expect(all).toEqual([240, 120, 160, 200, 280]);
+    const paged: number[] = [];
+    let after: string | null = null;
+    for (let more = true; more;) {
+      const { edges, pageInfo } = await page(2, after);
+      paged.push(...edges.map((e) => e.node.width));
+      after = edges.at(-1)?.cursor ?? null;
+      more = pageInfo.hasNextPage;
+    }
+    expect(paged).toEqual(all);
   });
 
   it('still answers NOT_FOUND for a space of another organization, as for an unknown one', async () => {
