@@ -393,6 +393,12 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       },
       reply.elapsedTime / 1000,
     );
+    if (
+      config.accessLog === 'misses' &&
+      (reply.statusCode === 200 || reply.statusCode === 304) &&
+      reply.getHeader('x-cache') === 'memory'
+    )
+      return;
     request.log.info(
       {
         method: request.method,

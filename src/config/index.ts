@@ -135,6 +135,12 @@ const spec = {
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
     'info',
   ),
+  accessLog: oneOf(
+    'ACCESS_LOG',
+    'Which requests get a log line: `all`, or `misses` (all but images answered 200 or 304 from the in-process cache, which metrics still count).',
+    ['all', 'misses'],
+    'misses',
+  ),
   bootstrap: oneOf(
     'BOOTSTRAP',
     'Create an organization, tenant, space and admin key on first start when the registry is empty: `auto` does so in embedded mode (no DATABASE_URL).',

@@ -22,7 +22,19 @@ export interface Metered {
   readonly organizationId: string;
 }
 
-const today = (): string => new Date().toISOString().slice(0, 10);
+let day = '';
+let dayStarts = 0;
+let dayEnds = 0;
+/** Today's date (UTC), `YYYY-MM-DD`; formatted once a day. */
+const today = (): string => {
+  const now = Date.now();
+  if (now >= dayEnds || now < dayStarts) {
+    day = new Date(now).toISOString().slice(0, 10);
+    dayStarts = Math.floor(now / 86_400_000) * 86_400_000;
+    dayEnds = dayStarts + 86_400_000;
+  }
+  return day;
+};
 
 /**
  * Usage metering without a database write per request: counts add up in this process and a

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from '../../src/observability/logger.js';
 import { createTessera, type Tessera } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { S3ObjectStore } from '../../src/storage/s3-store.js';
@@ -25,6 +26,8 @@ export interface TestTesseraOptions {
   storage?: 'local' | 's3';
   cache?: 'memory' | 'redis';
   env?: Record<string, string>;
+  /** Receives the server's logs (default: none, LOG_LEVEL=silent). */
+  logger?: Logger;
 }
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
@@ -99,7 +102,7 @@ export async function startTestTessera(options: TestTesseraOptions = {}): Promis
   }
   Object.assign(env, options.env);
   const config = loadConfig(env);
-  const tessera = await createTessera(config);
+  const tessera = await createTessera(config, options.logger ? { logger: options.logger } : {});
   if (tessera.store instanceof S3ObjectStore) await tessera.store.ensureBucket();
   const boot = await tessera.bootstrapIfEmpty();
   if (!boot) throw new Error('test registry was not empty');
