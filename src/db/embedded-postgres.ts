@@ -19,7 +19,10 @@ export async function startEmbeddedPostgres(dataDir: string | 'memory'): Promise
     mkdirSync(dataDir, { recursive: true });
     unlock = lockDataDir(dataDir);
   }
-  const db = dataDir === 'memory' ? new PGlite() : new PGlite(dataDir);
+  // PostgreSQL's default 128 MB of shared buffers would live in the WebAssembly heap, which never
+  // shrinks; the registry's working set is far smaller.
+  const startParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB', '-c', 'work_mem=2MB'];
+  const db = dataDir === 'memory' ? new PGlite({ startParams }) : new PGlite({ dataDir, startParams });
   try {
     await db.waitReady;
   } catch (error) {

@@ -64,6 +64,14 @@ describe.each(registryKinds)('registry on %s', (kind) => {
     ]);
   });
 
+  if (kind === 'pglite')
+    it('keeps PGlite small: its memory is never given back, so shared buffers are 16 MB, not 128', async () => {
+      const [{ shared_buffers: buffers }] = (await db.query('SHOW shared_buffers')) as {
+        shared_buffers: string;
+      }[];
+      expect(buffers).toBe('16MB');
+    });
+
   it('holds the tenancy tree together with foreign keys', async () => {
     await db.query(
       `INSERT INTO organizations (id, slug, name) VALUES ($1, 'acme', 'Acme'), ($2, 'globex', 'Globex')`,
