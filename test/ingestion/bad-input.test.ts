@@ -153,7 +153,13 @@ function streamHugeUpload(
       },
     });
     req.on('error', () => undefined); // the server may drop the connection once it has answered
+    // A server that never answers fails here, saying how far the upload got, not by the test's timeout.
+    const silence = setTimeout(() => {
+      req.destroy();
+      reject(new Error(`no answer 30 s into the upload (${sent} of ${totalBytes} bytes sent)`));
+    }, 30_000);
     req.on('response', (res) => {
+      clearTimeout(silence);
       const sentAtAnswer = sent;
       let body = '';
       res.setEncoding('utf8');
