@@ -61,8 +61,6 @@ export class RedisState implements SharedState {
       connectTimeout: 5000,
       commandTimeout: COMMAND_TIMEOUT_MS,
       retryStrategy: (times) => Math.min(times * 200, 2000),
-      // Commands issued in the same tick (many requests at once) leave in one write.
-      enableAutoPipelining: true,
     });
     client.defineCommand('tesseraRelease', { numberOfKeys: 1, lua: RELEASE });
     client.defineCommand('tesseraIncrement', { numberOfKeys: 1, lua: INCREMENT });

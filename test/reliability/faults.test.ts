@@ -416,8 +416,8 @@ describeFaults(
         { s: api.boot.spaceId },
       );
       expect(preset.errors).toBeUndefined();
-      // the worker lived through the faults above
-      expect(worker.alive()).toBe(true);
+      // the worker lived through the faults above (its log's end says why when it did not)
+      expect(worker.alive() ? 'alive' : `exited: ${worker.log(4000)}`).toBe('alive');
       const queue = new Queue('tessera', {
         connection: { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null },
         prefix: `${REDIS_PREFIX}bull`,
