@@ -90,6 +90,11 @@ export interface Tessera {
    * writes them to `$DATA_DIR/bootstrap.json` (mode 600).
    */
   bootstrapIfEmpty(): Promise<BootstrapResult | undefined>;
+  /**
+   * Resolves once the background work already asked for is done: eager presets of assets just
+   * ingested are queued, and the queue is drained (jobs run in this process).
+   */
+  settle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -549,15 +554,21 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
   const maintenance = new Maintenance(db, store, logger, {
     variantRetentionDays: config.variantRetentionDays,
   });
+  /** Eager presets of assets just ingested, on their way to the queue. */
+  const eagerEnqueues = new Set<Promise<void>>();
   tenancy.onSpaceCreated((space, manager) => presets.createDefaults(space, DEFAULT_PRESETS, manager));
   ingest.onChange((change) => {
     if (change.kind === 'created')
       usage.recordUpload({ id: change.asset.spaceId, organizationId: change.asset.organizationId });
-    eager
+    const enqueuing: Promise<void> = eager
       .enqueueFor(change.asset)
-      .catch((error: unknown) =>
-        logger.error({ err: error, assetId: change.asset.id }, 'could not enqueue eager presets'),
-      );
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          logger.error({ err: error, assetId: change.asset.id }, 'could not enqueue eager presets'),
+      )
+      .finally(() => eagerEnqueues.delete(enqueuing));
+    eagerEnqueues.add(enqueuing);
   });
   const handlers = jobHandlers({ cleanup, eager, avif: avifRenders, maintenance });
   const runJobsHere =
@@ -586,6 +597,10 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     services,
     cleanup,
     http,
+    async settle(timeoutMs = 30_000) {
+      await Promise.all([...eagerEnqueues]);
+      await queue.drain(timeoutMs);
+    },
     async bootstrapIfEmpty() {
       if ((await tenancy.countOrganizations()) > 0) return undefined;
       const result = await bootstrapOrganization(db, services, config.baseUrl);

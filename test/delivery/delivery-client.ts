@@ -178,7 +178,7 @@ export const imageBase = (
  * so that a test counting renders counts its own.
  */
 export async function settle(t: { tessera: Tessera }): Promise<void> {
-  await t.tessera.queue.drain(30_000);
+  await t.tessera.settle(30_000);
 }
 
 /** Renders done so far by one Tessera process. */
