@@ -3,7 +3,7 @@ import { ErrorCode, isDomainError, notFound } from '../../errors/index.js';
 import type { DeliveryService } from '../../media/delivery.service.js';
 import type { UsageMeter } from '../../media/usage.service.js';
 import type { Metrics } from '../../observability/metrics.js';
-import { rateLimited, rateLimitHeaders, type RateLimiter } from '../../media/rate-limits.js';
+import { rateLimitHeaders, type RateLimiter } from '../../media/rate-limits.js';
 import { dependencyUnavailable } from '../unavailable.js';
 
 interface ImageParams {
@@ -72,7 +72,7 @@ export async function registerImageRoute(
         // headers of the image that was on its way (its length above all) do not describe the problem
         for (const header of ['content-length', 'content-type', 'etag', 'cache-control', 'vary', 'x-cache'])
           reply.removeHeader(header);
-        // A refusal by another limit (renders, the space's own) describes that limit.
+        // A refusal by a limit (this address's images, its renders, the space's own) describes it.
         if (isDomainError(error) && error.code === ErrorCode.RateLimited) {
           const limit = error.details?.limit;
           if (typeof limit === 'number')
@@ -97,11 +97,9 @@ export async function registerImageRoute(
     const started = process.hrtime.bigint();
     const { '*': file, ...params } = request.params;
     if (file === '' || file.includes('/')) throw notFound('Image');
-    const decision = await limiter.hit('image', request.ip);
-    if (decision) {
-      reply.headers(rateLimitHeaders(decision));
-      if (!decision.allowed) throw rateLimited('image', decision);
-    }
+    // a refusal gets its RateLimit headers where every limit's refusal does (the handler's catch)
+    const decision = await limiter.enforce('image', request.ip);
+    if (decision) reply.headers(rateLimitHeaders(decision));
     const answer = await delivery.answer({
       clientIp: request.ip,
       ...params,
