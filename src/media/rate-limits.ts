@@ -94,7 +94,7 @@ export class RateLimiter {
     if (local) local.pending = 0;
     try {
       const { value, resetInSeconds } = await this.counters.increment(key, by, 60);
-      if (this.batchMs > 0) this.remember(key, value, resetInSeconds);
+      if (this.batchMs > 0 && limit >= LOCAL_MIN_LIMIT) this.remember(key, value, resetInSeconds);
       return decisionOf(value, limit, resetInSeconds);
     } catch (error) {
       this.onError(error);
