@@ -144,6 +144,7 @@ describeWith(['redis'], 'rate limiter and generations on nodes sharing Redis', (
     const gb = new Generations(b, b);
     const org = `org-${randomUUID()}`;
     for (let i = 0; i < 50 && !(a.listening() && b.listening()); i += 1) await sleep(20);
+    await sleep(100); // the subscriptions settle (their first confirmation drops what was known)
     expect([a.listening(), b.listening()]).toEqual([true, true]);
     const before = await gb.current(org);
     expect(await gb.current(org)).toBe(before);
@@ -166,6 +167,7 @@ describeWith(['redis'], 'rate limiter and generations on nodes sharing Redis', (
     const gb = new Generations(b, b);
     const org = `org-${randomUUID()}`;
     for (let i = 0; i < 50 && !b.listening(); i += 1) await sleep(20);
+    await sleep(100); // the subscription settles (its first confirmation drops what was known)
     expect(await gb.current(org)).toBe('0');
     // A change missed while the subscription is down (written without a broadcast).
     await a.increment(`gen:${org}`, 1, 60);
