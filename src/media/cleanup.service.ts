@@ -86,6 +86,15 @@ export class AssetCleanup implements CleanupScheduler {
       const prefixes = await this.urlPrefixes(asset);
       await this.db.transaction(async (manager) => {
         await lockObjectKey(manager, asset.storageKey);
+        // The row lock makes a render that finishes from now on wait for this transaction, then
+        // fail on the foreign key and delete its own object; one that finished before is in
+        // `late`. Without it, a row recorded between the list and the delete would go with the
+        // asset (ON DELETE CASCADE) and leave its object behind.
+        await manager
+          .createQueryBuilder(AssetEntity, 'a')
+          .setLock('pessimistic_write')
+          .where('a.id = :id', { id: asset.id })
+          .getOne();
         // Variants recorded since the list above (a render finishing meanwhile) go too.
         const late = await manager.findBy(VariantEntity, { assetId: asset.id });
         await this.store.deleteMany(

@@ -259,6 +259,33 @@ function lifecycle(storage: 'local' | 's3'): void {
     expect(await variantsOf(t, asset.id)).toEqual({ rows: [], objects: [] });
     expect((await holdings(t)).assets.map((row) => row.id)).not.toContain(rowId(asset.id));
   });
+
+  it('leaves no variant behind when on-demand renders finish while the asset is being deleted', async () => {
+    const widths = [96, 128, 160, 192, 224, 256, 288, 320];
+    const fields = widths.map((w) => `w${w}: url(transform: { width: ${w}, format: WEBP })`).join(' ');
+    for (let round = 0; round < 6; round += 1) {
+      const asset = await upload(rocket);
+      const res = await t.gql<{ asset: Record<string, string> }>(
+        `query($id: ID!) { asset(id: $id) { ${fields} } }`,
+        { id: asset.id },
+      );
+      const urls = Object.values(res.data!.asset);
+      // Renders are in flight (some done, some rendering, some queued) when the delete lands.
+      const answers = Promise.all(
+        urls.map(async (url) => {
+          const reply = await fetch(url);
+          const body = Buffer.from(await reply.arrayBuffer());
+          return { status: reply.status, body: reply.ok ? '' : body.toString('utf8') };
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 20 * round));
+      expect(codes(await t.gql(`mutation($id: ID!) { deleteAsset(id: $id) }`, { id: asset.id }))).toEqual([]);
+      // Each request is answered with the image, or NOT_FOUND once the delete wins; never a 5xx.
+      expect((await answers).filter((a) => a.status !== 200 && a.status !== 404)).toEqual([]);
+      await settle(t);
+      expect(await variantsOf(t, asset.id)).toEqual({ rows: [], objects: [] });
+    }
+  }, 60_000);
 }
 
 describeWith([], 'ingestion: update, replace, delete and purge, on local disk', () => lifecycle('local'));
