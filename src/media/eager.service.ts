@@ -14,7 +14,7 @@ import {
   type TransformPlan,
 } from '../transforms/index.js';
 import { presetPlan, type PresetsService } from './presets.service.js';
-import { variantKey, type VariantsService } from './variants.service.js';
+import { isCurrentVersion, variantKey, type VariantsService } from './variants.service.js';
 import { sourceOf } from './asset-source.js';
 
 export const EAGER_JOB = 'preset.render';
@@ -108,6 +108,7 @@ export class EagerPresets {
     try {
       await this.variants.deliver({ asset, plan, format, presetId: preset.id });
     } catch (error) {
+      if (await movedOn(this.db, error, asset)) return;
       if (
         isDomainError(error) &&
         error.code !== ErrorCode.ServiceUnavailable &&
@@ -184,6 +185,15 @@ export interface AvifJob {
   readonly presetId: string | null;
 }
 
+/** A render failed because its asset was deleted or replaced meanwhile: nothing is left to do. */
+async function movedOn(db: DataSource, error: unknown, asset: AssetEntity): Promise<boolean> {
+  return (
+    isDomainError(error) &&
+    error.code === ErrorCode.NotFound &&
+    !(await isCurrentVersion(db, asset.id, asset.version).catch(() => true))
+  );
+}
+
 /**
  * AVIF in the background for `fmt_auto`: the first AVIF-capable request gets a stand-in, this job
  * renders the AVIF once (single flight with any on-demand render), and later requests get it.
@@ -231,6 +241,7 @@ export class AvifRenders {
         presetId: d.presetId ?? null,
       });
     } catch (error) {
+      if (await movedOn(this.db, error, asset)) return;
       if (
         isDomainError(error) &&
         error.code !== ErrorCode.ServiceUnavailable &&

@@ -102,6 +102,15 @@ export function estimateRenderMemory(
   return Math.round(frames * (decode + out.width * out.height * 4 * ENCODER_FACTOR[format]));
 }
 
+/** Whether the asset still exists, undeleted, at this version. */
+export async function isCurrentVersion(db: DataSource, assetId: string, version: number): Promise<boolean> {
+  const rows = (await db.query('SELECT 1 FROM assets WHERE id = $1 AND version = $2 AND deleted_at IS NULL', [
+    assetId,
+    version,
+  ])) as unknown[];
+  return rows.length > 0;
+}
+
 /** Content address of a variant: asset, version, original bytes, canonical ops and format. */
 export function variantKey(
   asset: Pick<AssetEntity, 'id' | 'version' | 'sha256'>,
@@ -353,7 +362,7 @@ export class VariantsService {
     const started = Date.now();
     const rendered = await this.slots.run(
       async () => {
-        const original = await this.store.readBuffer(asset.storageKey);
+        const original = await this.readOriginal(asset);
         return renderVariant(original, request.plan, {
           format,
           focalPoint:
@@ -420,6 +429,24 @@ export class VariantsService {
     this.remember(meta, rendered.data);
     void this.toShared(meta, rendered.data); // best effort, and not worth the wait
     return { meta, data: rendered.data, layer: 'render', renderMs: processingMs };
+  }
+
+  /**
+   * The original's bytes. Missing because the asset was deleted or replaced since the request
+   * found it (cleanup removed the file): NOT_FOUND, as the request would have been answered a
+   * moment later. Missing while the asset is current is a fault of storage, and stays one.
+   */
+  private async readOriginal(asset: AssetEntity): Promise<Buffer> {
+    try {
+      return await this.store.readBuffer(asset.storageKey);
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError && !(await isCurrentVersion(this.db, asset.id, asset.version)))
+        throw new DomainError(
+          ErrorCode.NotFound,
+          'The image was deleted or replaced while it was being rendered.',
+        );
+      throw error;
+    }
   }
 
   /** Drops hot copies (after a delete or replace). */
