@@ -291,22 +291,28 @@ export class LocalObjectStore implements ObjectStore {
     const lexical = join(root, ...segments);
     let made: string | undefined;
     let dir: string;
-    try {
-      if (create) {
-        // mkdir follows symbolic links: check the deepest existing directory before creating any.
-        await this.assertExistingInside(root, lexical, key);
-        made = await mkdir(lexical, { recursive: true });
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        if (create) {
+          // mkdir follows symbolic links: check the deepest existing directory before creating any.
+          await this.assertExistingInside(root, lexical, key);
+          const first = await mkdir(lexical, { recursive: true });
+          if (first !== undefined && (made === undefined || first.length < made.length)) made = first;
+        }
+        dir = await realpath(lexical);
+        break;
+      } catch (error) {
+        if (!create && isMissing(error)) return undefined;
+        // A concurrent delete pruned a directory on the way while it was being created: again.
+        if (create && isMissing(error) && attempt < 5) continue;
+        if (errnoCode(error) === 'ENOTDIR' || errnoCode(error) === 'EEXIST') {
+          throw new StorageError(
+            `Local storage cannot place ${key}: a foreign file stands where its directory belongs.`,
+            { key, cause: error },
+          );
+        }
+        throw fsError(error, key, 'resolve');
       }
-      dir = await realpath(lexical);
-    } catch (error) {
-      if (!create && isMissing(error)) return undefined;
-      if (errnoCode(error) === 'ENOTDIR' || errnoCode(error) === 'EEXIST') {
-        throw new StorageError(
-          `Local storage cannot place ${key}: a foreign file stands where its directory belongs.`,
-          { key, cause: error },
-        );
-      }
-      throw fsError(error, key, 'resolve');
     }
     if (!inside(root, dir)) throw new InvalidObjectKeyError(key, 'it resolves outside the storage root');
     return { dir, file: join(dir, name), made };
