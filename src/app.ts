@@ -375,13 +375,16 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       void sendProblem(reply, problemOf(code, error.message));
     },
   });
-  http.addHook('onRequest', async (request, reply) => {
+  // Hooks run on every request, images included: plain callbacks, no promise each.
+  http.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   // Answering before the request body was read (a refusal): the rest of it would be taken for the
   // next request on a kept-alive connection, so close it.
-  http.addHook('onSend', async (request, reply) => {
+  http.addHook('onSend', (request, reply, payload, done) => {
     if (!request.raw.complete) reply.header('connection', 'close');
+    done(null, payload);
   });
   http.setNotFoundHandler(async (request, reply) =>
     sendProblem(
@@ -389,7 +392,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       problemOf(ErrorCode.NotFound, `No route for ${request.method} ${request.url.split('?')[0]}.`),
     ),
   );
-  http.addHook('onResponse', async (request, reply) => {
+  http.addHook('onResponse', (request, reply, done) => {
     metrics.httpDuration.observe(
       {
         method: request.method,
@@ -398,21 +401,21 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       },
       reply.elapsedTime / 1000,
     );
-    if (
+    const quiet =
       config.accessLog === 'misses' &&
       (reply.statusCode === 200 || reply.statusCode === 304) &&
-      reply.getHeader('x-cache') === 'memory'
-    )
-      return;
-    request.log.info(
-      {
-        method: request.method,
-        url: request.url.split('?')[0],
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-      },
-      'request',
-    );
+      reply.getHeader('x-cache') === 'memory';
+    if (!quiet)
+      request.log.info(
+        {
+          method: request.method,
+          url: request.url.split('?')[0],
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+        },
+        'request',
+      );
+    done();
   });
   http.setErrorHandler(async (error, request, reply) => {
     if (isDomainError(error)) return sendProblem(reply, error);

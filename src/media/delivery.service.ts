@@ -27,7 +27,7 @@ import type { Generations } from './generations.js';
 import type { QuotaService } from './quota.service.js';
 import type { RateLimiter } from './rate-limits.js';
 import { widthRules } from './widths.js';
-import type { DeliveredVariant, VariantsService } from './variants.service.js';
+import type { DeliveredVariant, VariantAddress, VariantsService } from './variants.service.js';
 import { sourceOf } from './asset-source.js';
 
 /** An image URL as the HTTP edge received it. */
@@ -89,6 +89,33 @@ export type ImageAnswer =
       readonly vary: boolean;
     };
 
+/** The rows of an image URL, kept for hot requests, with what file names resolved to for them. */
+interface RowEntry {
+  readonly space: SpaceEntity;
+  readonly asset: AssetEntity;
+  readonly generation: string;
+  readonly until: number;
+  readonly targets: Map<string, VariantTarget | { readonly kind: 'original' }>;
+}
+
+/** A variant a file name asks for: its canonical plan, before format negotiation. */
+interface VariantTarget {
+  readonly kind: 'variant';
+  readonly full: TransformPlan;
+  readonly choice: OutputFormat | 'auto';
+  readonly presetId: string | null;
+  readonly preset: boolean;
+  readonly ops: string;
+  /** The variant's address per concrete output format, as they are asked for. */
+  readonly keys: Partial<Record<OutputFormat, VariantAddress>>;
+}
+
+type Redirect = Extract<ImageAnswer, { kind: 'redirect' }>;
+type Target = VariantTarget | { readonly kind: 'original' } | Redirect;
+
+/** File names remembered per cached row (an asset's URLs in use: its presets and srcSet widths). */
+const TARGETS_PER_ROW = 256;
+
 /** Rows kept for hot image requests: at most this many, this long (a safety net; changes invalidate at once). */
 const ROW_CACHE_ENTRIES = 20_000;
 const ROW_CACHE_MS = 60_000;
@@ -122,10 +149,7 @@ export class DeliveryService {
     private readonly options: { baseUrl: string; limits: GrammarLimits; widthPolicy: WidthPolicy },
   ) {}
 
-  private readonly rows = new Map<
-    string,
-    { space: SpaceEntity; asset: AssetEntity; generation: string; until: number }
-  >();
+  private readonly rows = new Map<string, RowEntry>();
 
   /**
    * The space and the asset of a URL. Found rows are kept briefly with the organization's change
@@ -133,10 +157,7 @@ export class DeliveryService {
    * or newly private asset and a space's new policy take effect at once on every node, while hot
    * images are answered without a query.
    */
-  private async spaceAndAsset(
-    request: ImageRequest,
-    assetRowId: string,
-  ): Promise<{ space: SpaceEntity | null; asset: AssetEntity | null }> {
+  private async spaceAndAsset(request: ImageRequest, assetRowId: string): Promise<RowEntry | undefined> {
     const key = `${request.org}/${request.tenant}/${request.space}/${assetRowId}`;
     const generation = await this.generations.current(request.org);
     const hit = this.rows.get(key);
@@ -145,13 +166,20 @@ export class DeliveryService {
       this.tenancy.spaceByPath(request.org, request.tenant, request.space),
       this.db.getRepository(AssetEntity).findOneBy({ id: assetRowId }),
     ]);
-    if (space && asset) {
-      if (this.rows.size >= ROW_CACHE_ENTRIES) this.rows.delete(this.rows.keys().next().value!);
-      this.rows.set(key, { space, asset, generation, until: Date.now() + ROW_CACHE_MS });
-    } else {
+    if (!space || !asset) {
       this.rows.delete(key);
+      return undefined;
     }
-    return { space, asset };
+    const entry: RowEntry = {
+      space,
+      asset,
+      generation,
+      until: Date.now() + ROW_CACHE_MS,
+      targets: new Map(),
+    };
+    if (this.rows.size >= ROW_CACHE_ENTRIES) this.rows.delete(this.rows.keys().next().value!);
+    this.rows.set(key, entry);
+    return entry;
   }
 
   /**
@@ -164,8 +192,9 @@ export class DeliveryService {
     const version = /^v([1-9]\d{0,8})$/.exec(request.version);
     const rowId = fromPublicId('Asset', request.assetId);
     if (!version || rowId === undefined) throw notFound('Image');
-    const { space, asset } = await this.spaceAndAsset(request, rowId);
-    if (!space || !asset || asset.spaceId !== space.id || asset.deletedAt !== null) throw notFound('Image');
+    const row = await this.spaceAndAsset(request, rowId);
+    if (!row || row.asset.spaceId !== row.space.id || row.asset.deletedAt !== null) throw notFound('Image');
+    const { space, asset } = row;
     const imagesPerMinute = space.settings.rateLimits?.imagesPerMinute;
     if (imagesPerMinute !== undefined && imagesPerMinute > 0)
       await this.limiter.enforce(
@@ -193,6 +222,101 @@ export class DeliveryService {
     const cacheControl =
       exp === undefined ? IMMUTABLE : `private, max-age=${Math.max(0, exp - Math.floor(Date.now() / 1000))}`;
 
+    const known = row.targets.get(request.file);
+    const target = known ?? (await this.resolveTarget(request, row, exp));
+    if (target.kind === 'redirect') return target;
+    if (target.kind === 'original') {
+      await this.quota.checkServe(space, asset.bytes);
+      return {
+        kind: 'original',
+        space,
+        body: () => this.store.read(asset.storageKey),
+        bytes: asset.bytes,
+        contentType: asset.mimeType,
+        etag: asset.sha256,
+        cacheControl,
+      };
+    }
+    this.checkPolicy(space, target, exp);
+    if (!known) {
+      if (row.targets.size >= TARGETS_PER_ROW) row.targets.clear();
+      row.targets.set(request.file, target);
+    }
+    const { full, choice, presetId } = target;
+    const source = sourceOf(asset);
+
+    let format: OutputFormat = choice === 'auto' ? negotiateFormat(request.accept, source) : choice;
+    let answerCache = cacheControl;
+    if (choice === 'auto' && format === 'avif' && this.avif.standIn) {
+      // AVIF costs tens of times a WebP render: answer at once with a short-lived stand-in and
+      // make the AVIF in the background; once it exists, this same URL answers AVIF for good.
+      const avif = await this.variants.peek({ asset, plan: { ...full, format: 'avif' }, format: 'avif' });
+      if (avif) return { kind: 'variant', space, variant: avif, cacheControl, vary: true };
+      await this.avif.enqueue({
+        assetId: asset.id,
+        version: asset.version,
+        plan: { ...full, format: 'avif' },
+        presetId,
+      });
+      format = negotiateFormat(request.accept, source, { avif: false });
+      answerCache =
+        exp === undefined
+          ? `public, max-age=${this.avif.standInMaxAge}`
+          : `private, max-age=${this.avif.standInMaxAge}`;
+    }
+    const variant = await this.variants.deliver({
+      asset,
+      plan: { ...full, format },
+      format,
+      presetId,
+      space,
+      known: (target.keys[format] ??= this.variants.address(asset, { ...full, format }, format)),
+      admit: async () => {
+        const client = `${space.id}:${request.clientIp ?? 'unknown'}`;
+        await this.limiter.enforce('render', client);
+        // A space may lower its own limit, never lift the server's.
+        const own = space.settings.rateLimits?.rendersPerMinute;
+        if (own !== undefined && own > 0) await this.limiter.enforce('render', `${client}:space`, own);
+      },
+    });
+    await this.quota.checkServe(space, variant.data.length);
+    return { kind: 'variant', space, variant, cacheControl: answerCache, vary: choice === 'auto' };
+  }
+
+  /** The space's transform policy, for a transform (presets and originals are always served). */
+  private checkPolicy(
+    space: SpaceEntity,
+    target: Pick<VariantTarget, 'preset' | 'ops'>,
+    exp: number | undefined,
+  ): void {
+    if (target.preset) return;
+    if (space.transformPolicy === 'presets') {
+      throw new DomainError(ErrorCode.Forbidden, 'This space serves only presets and originals.', {
+        details: { token: target.ops },
+      });
+    }
+    if (space.transformPolicy === 'signed' && exp === undefined) {
+      throw new DomainError(
+        ErrorCode.Forbidden,
+        'This space serves ad-hoc transforms only from signed URLs.',
+        {
+          details: { token: target.ops },
+        },
+      );
+    }
+  }
+
+  /**
+   * What a file name asks for: the original, a redirect to the canonical file, or a variant's
+   * canonical plan (kept with the cached rows: the same file of the same asset version and space
+   * settings always resolves alike).
+   */
+  private async resolveTarget(
+    request: ImageRequest,
+    row: RowEntry,
+    exp: number | undefined,
+  ): Promise<Target> {
+    const { space, asset } = row;
     const dot = request.file.lastIndexOf('.');
     if (dot <= 0)
       throw new DomainError(
@@ -215,16 +339,7 @@ export class DeliveryService {
       const canonicalExt = originalExtension(asset);
       if (ext !== canonicalExt)
         return this.redirect(address, request, `original.${canonicalExt}`, exp, space.organizationId);
-      await this.quota.checkServe(space, asset.bytes);
-      return {
-        kind: 'original',
-        space,
-        body: () => this.store.read(asset.storageKey),
-        bytes: asset.bytes,
-        contentType: asset.mimeType,
-        etag: asset.sha256,
-        cacheControl,
-      };
+      return { kind: 'original' };
     }
 
     const extFormat = formatFromExtension(ext);
@@ -250,18 +365,7 @@ export class DeliveryService {
       plan = canonicalPlan(presetPlan(preset, this.options.limits));
       canonicalOps = ops;
     } else {
-      if (space.transformPolicy === 'presets') {
-        throw new DomainError(ErrorCode.Forbidden, 'This space serves only presets and originals.', {
-          details: { token: ops },
-        });
-      }
-      if (space.transformPolicy === 'signed' && exp === undefined) {
-        throw new DomainError(
-          ErrorCode.Forbidden,
-          'This space serves ad-hoc transforms only from signed URLs.',
-          { details: { token: ops } },
-        );
-      }
+      this.checkPolicy(space, { preset: false, ops }, exp);
       plan = canonicalPlan(parsed.plan);
       canonicalOps = '';
       const rules = widthRules(space, this.options.widthPolicy);
@@ -289,42 +393,7 @@ export class DeliveryService {
     const canonicalFile = `${canonicalOps}.${canonicalExt}`;
     if (canonicalFile !== request.file)
       return this.redirect(address, request, canonicalFile, exp, space.organizationId);
-
-    let format: OutputFormat = choice === 'auto' ? negotiateFormat(request.accept, source) : choice;
-    let answerCache = cacheControl;
-    if (choice === 'auto' && format === 'avif' && this.avif.standIn) {
-      // AVIF costs tens of times a WebP render: answer at once with a short-lived stand-in and
-      // make the AVIF in the background; once it exists, this same URL answers AVIF for good.
-      const avif = await this.variants.peek({ asset, plan: { ...full, format: 'avif' }, format: 'avif' });
-      if (avif) return { kind: 'variant', space, variant: avif, cacheControl, vary: true };
-      await this.avif.enqueue({
-        assetId: asset.id,
-        version: asset.version,
-        plan: { ...full, format: 'avif' },
-        presetId,
-      });
-      format = negotiateFormat(request.accept, source, { avif: false });
-      answerCache =
-        exp === undefined
-          ? `public, max-age=${this.avif.standInMaxAge}`
-          : `private, max-age=${this.avif.standInMaxAge}`;
-    }
-    const variant = await this.variants.deliver({
-      asset,
-      plan: { ...full, format },
-      format,
-      presetId,
-      space,
-      admit: async () => {
-        const client = `${space.id}:${request.clientIp ?? 'unknown'}`;
-        await this.limiter.enforce('render', client);
-        // A space may lower its own limit, never lift the server's.
-        const own = space.settings.rateLimits?.rendersPerMinute;
-        if (own !== undefined && own > 0) await this.limiter.enforce('render', `${client}:space`, own);
-      },
-    });
-    await this.quota.checkServe(space, variant.data.length);
-    return { kind: 'variant', space, variant, cacheControl: answerCache, vary: choice === 'auto' };
+    return { kind: 'variant', full, choice, presetId, preset: parsed.kind === 'preset', ops, keys: {} };
   }
 
   /** Checks `exp`, `kid`, `sig` when present; resolves to `exp`, or undefined when absent. */
@@ -357,7 +426,7 @@ export class DeliveryService {
     file: string,
     exp: number | undefined,
     organizationId: string,
-  ): Promise<ImageAnswer> {
+  ): Promise<Redirect> {
     const cacheControl =
       exp === undefined
         ? REDIRECT_CACHE

@@ -51,6 +51,14 @@ export interface VariantRequest {
   readonly admit?: () => Promise<unknown>;
   /** The asset's space, when the caller has it (spares admission a lookup). */
   readonly space?: SpaceEntity;
+  /** The variant's address, when the caller remembers it from an earlier request (`address`). */
+  readonly known?: VariantAddress;
+}
+
+/** Where a variant is found: its canonical ops string and its content address. */
+export interface VariantAddress {
+  readonly canonical: string;
+  readonly key: string;
 }
 
 export interface VariantsOptions {
@@ -206,8 +214,7 @@ export class VariantsService {
         },
       );
     }
-    const canonical = printPlan(request.plan);
-    const key = variantKey(request.asset, canonical, request.format);
+    const { canonical, key } = request.known ?? this.address(request.asset, request.plan, request.format);
     const cached = this.hot.get(key);
     if (cached) return { ...cached, layer: 'memory' };
     const running = this.inFlight.get(key);
@@ -215,6 +222,12 @@ export class VariantsService {
     const work = this.lookupOrRender(key, canonical, request).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, work);
     return work;
+  }
+
+  /** The canonical ops string and content address of a variant. */
+  address(asset: AssetEntity, plan: TransformPlan, format: OutputFormat): VariantAddress {
+    const canonical = printPlan(plan);
+    return { canonical, key: variantKey(asset, canonical, format) };
   }
 
   /** The registry row of a variant, if it exists. */
