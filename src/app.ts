@@ -255,6 +255,12 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         usage.recordRender({ id: asset.spaceId, organizationId: asset.organizationId }, ms);
         metrics.renderDuration.observe({ format }, ms / 1000);
       },
+      onStoreError: (error, storageKey) => {
+        // An asset deleted while its variant rendered fails the row's foreign key: nothing to report.
+        const code = (error as { code?: unknown } | null)?.code;
+        if (code === '23503') logger.debug({ storageKey }, 'variant of a deleted asset not stored');
+        else logger.warn({ err: error, storageKey }, 'rendered variant could not be stored');
+      },
     },
   );
   const variantQueries = new VariantQueries(db);
@@ -602,7 +608,9 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     http,
     async settle(timeoutMs = 30_000) {
       await Promise.all([...eagerEnqueues]);
+      await variants.idle();
       await queue.drain(timeoutMs);
+      await variants.idle();
     },
     async bootstrapIfEmpty() {
       if ((await tenancy.countOrganizations()) > 0) return undefined;
@@ -615,6 +623,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     async close() {
       await http.close();
       await apollo?.stop().catch(() => undefined);
+      await variants.idle();
       clearInterval(maintenanceTimer);
       await usage.stop();
       await limiter.close().catch(() => undefined);

@@ -106,7 +106,8 @@ export class EagerPresets {
     if (!preset) return;
     const { plan, format } = this.target(asset, preset);
     try {
-      await this.variants.deliver({ asset, plan, format, presetId: preset.id });
+      const variant = await this.variants.deliver({ asset, plan, format, presetId: preset.id });
+      await variant.stored; // the job is done when the variant is in the registry
     } catch (error) {
       if (await movedOn(this.db, error, asset)) return;
       if (
@@ -234,12 +235,13 @@ export class AvifRenders {
     if (!asset || asset.deletedAt !== null || asset.version !== d.version) return;
     const plan = canonicalPlan(planFromInput(d.plan as Record<string, unknown>, this.limits));
     try {
-      await this.variants.deliver({
+      const variant = await this.variants.deliver({
         asset,
         plan: { ...plan, format: 'avif' },
         format: 'avif',
         presetId: d.presetId ?? null,
       });
+      await variant.stored;
     } catch (error) {
       if (await movedOn(this.db, error, asset)) return;
       if (

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { DataSource } from 'typeorm';
-import type { SharedState } from '../cache/cache.js';
+import type { HeldLock, SharedState } from '../cache/cache.js';
 import { VariantEntity, type AssetEntity, type SpaceEntity } from '../db/entities/index.js';
 import { uuidv7 } from '../db/ids.js';
 import { DomainError, ErrorCode } from '../errors/index.js';
@@ -38,6 +38,11 @@ export interface DeliveredVariant {
   readonly layer: CacheLayer;
   /** Milliseconds spent rendering, when this request rendered. */
   readonly renderMs?: number;
+  /**
+   * Settles when a variant this request rendered is stored with its row (the answer does not wait
+   * for it); absent when the variant was stored already.
+   */
+  readonly stored?: Promise<void>;
 }
 
 /** A variant to find or make: a canonical plan with its concrete output format. */
@@ -77,6 +82,8 @@ export interface VariantsOptions {
   readonly admitRender?: (asset: AssetEntity, space: SpaceEntity | undefined) => Promise<void>;
   /** Told of every render this process performs (metering). */
   readonly onRender?: (asset: AssetEntity, ms: number, format: OutputFormat) => void;
+  /** Told when a rendered variant could not be stored (the next request renders it again). */
+  readonly onStoreError?: (error: unknown, storageKey: string) => void;
 }
 
 /** Bytes per pixel an encoder holds beyond the decoded image, roughly (AVIF keeps several planes). */
@@ -176,6 +183,8 @@ const metaOf = (row: VariantEntity): VariantMeta => ({
 export class VariantsService {
   private readonly hot: LRUCache<string, { meta: VariantMeta; data: Buffer }>;
   private readonly inFlight = new Map<string, Promise<DeliveredVariant>>();
+  /** Rendered variants on their way to storage and the registry. */
+  private readonly storing = new Map<string, Promise<void>>();
   private rendersDone = 0;
 
   constructor(
@@ -190,6 +199,11 @@ export class VariantsService {
       sizeCalculation: (entry) => Math.max(1, entry.data.length),
       max: 100_000,
     });
+  }
+
+  /** Resolves when every variant rendered so far is stored with its row (or failed to be). */
+  async idle(): Promise<void> {
+    while (this.storing.size > 0) await Promise.all([...this.storing.values()]);
   }
 
   /** Renders performed by this process since start. */
@@ -216,7 +230,7 @@ export class VariantsService {
     }
     const { canonical, key } = request.known ?? this.address(request.asset, request.plan, request.format);
     const cached = this.hot.get(key);
-    if (cached) return { ...cached, layer: 'memory' };
+    if (cached) return { ...cached, layer: 'memory', stored: this.storing.get(key) };
     const running = this.inFlight.get(key);
     if (running) return running;
     const work = this.lookupOrRender(key, canonical, request).finally(() => this.inFlight.delete(key));
@@ -276,14 +290,6 @@ export class VariantsService {
     }
   }
 
-  private async lookupOrRender(
-    key: string,
-    canonical: string,
-    request: VariantRequest,
-  ): Promise<DeliveredVariant> {
-    return (await this.lookup(key)) ?? this.renderOnce(key, canonical, request);
-  }
-
   /** Shared cache, then registry and storage; `undefined` when the variant was never rendered. */
   private async lookup(key: string): Promise<DeliveredVariant | undefined> {
     const shared = await this.fromShared(key);
@@ -311,42 +317,30 @@ export class VariantsService {
     return this.lookup(key);
   }
 
-  /** One render per key across nodes: take the lock or wait for the holder's row. */
-  private async renderOnce(
+  /**
+   * Shared cache, registry, or a render, once per key across nodes. The shared-cache read and the
+   * render lock go out together; with the lock held the registry is authoritative (a renderer keeps
+   * the lock until its row is written), so one query decides between the stored variant and a
+   * render. Without the lock, another node is rendering: wait for its row.
+   */
+  private async lookupOrRender(
     key: string,
     canonical: string,
     request: VariantRequest,
   ): Promise<DeliveredVariant> {
     const lockTtl = this.options.renderLimits.timeoutSeconds * 1000 + 15_000;
+    const [shared, lock] = await Promise.all([this.fromShared(key), this.acquire(key, lockTtl)]);
+    if (shared) {
+      if (lock) void lock.release().catch(() => undefined);
+      this.remember(shared.meta, shared.data);
+      return { ...shared, layer: 'redis' };
+    }
+    if (lock) return this.withLock(key, canonical, request, lock);
     const deadline = Date.now() + lockTtl + 5000;
     const poll = this.options.pollMs ?? 50;
     for (;;) {
-      let lock;
-      try {
-        lock = await this.state.tryAcquire(`render:${key}`, lockTtl);
-      } catch {
-        lock = { key, release: async () => undefined }; // no shared state: render here, the insert stays idempotent
-      }
-      if (lock) {
-        try {
-          const stored = await this.fromRegistry(key);
-          if (stored) {
-            const meta = metaOf(stored.row);
-            this.remember(meta, stored.data);
-            return { meta, data: stored.data, layer: 'registry' };
-          }
-          return await this.render(key, canonical, request);
-        } finally {
-          void lock.release().catch(() => undefined); // the row is there for waiters: no need to wait
-        }
-      }
-      await new Promise((r) => setTimeout(r, poll));
       const stored = await this.fromRegistry(key);
-      if (stored) {
-        const meta = metaOf(stored.row);
-        this.remember(meta, stored.data);
-        return { meta, data: stored.data, layer: 'registry' };
-      }
+      if (stored) return this.fromStored(stored);
       if (Date.now() > deadline) {
         throw new DomainError(
           ErrorCode.ServiceUnavailable,
@@ -354,10 +348,62 @@ export class VariantsService {
           { retryAfterSeconds: 2 },
         );
       }
+      await new Promise((r) => setTimeout(r, poll));
+      // The renderer may have failed and let go: take over.
+      const taken = await this.acquire(key, lockTtl);
+      if (taken) return this.withLock(key, canonical, request, taken);
     }
   }
 
-  private async render(key: string, canonical: string, request: VariantRequest): Promise<DeliveredVariant> {
+  /**
+   * With the render lock held, the registry is authoritative: its row, or a render (which keeps
+   * the lock until the variant is stored).
+   */
+  private async withLock(
+    key: string,
+    canonical: string,
+    request: VariantRequest,
+    lock: HeldLock,
+  ): Promise<DeliveredVariant> {
+    let handedOver = false;
+    try {
+      const stored = await this.fromRegistry(key);
+      if (stored) return this.fromStored(stored);
+      const rendered = await this.render(key, canonical, request, lock);
+      handedOver = true;
+      return rendered;
+    } finally {
+      if (!handedOver) void lock.release().catch(() => undefined);
+    }
+  }
+
+  /** The render lock of `key`; without shared state, a stand-in (the insert stays idempotent). */
+  private async acquire(key: string, ttlMs: number): Promise<HeldLock | undefined> {
+    try {
+      return await this.state.tryAcquire(`render:${key}`, ttlMs);
+    } catch {
+      return { key, release: async () => undefined };
+    }
+  }
+
+  /** A variant read from the registry and storage, kept in the faster layers on the way. */
+  private fromStored(stored: { row: VariantEntity; data: Buffer }): DeliveredVariant {
+    const meta = metaOf(stored.row);
+    this.remember(meta, stored.data);
+    void this.toShared(meta, stored.data);
+    return { meta, data: stored.data, layer: 'registry' };
+  }
+
+  /**
+   * Renders and answers at once; the object and then its row are written in the background while
+   * the lock stays held (other nodes wait for the row), and the bytes are served from memory.
+   */
+  private async render(
+    key: string,
+    canonical: string,
+    request: VariantRequest,
+    lock: HeldLock,
+  ): Promise<DeliveredVariant> {
     const { asset, format } = request;
     const animatedOut =
       asset.pages > 1 &&
@@ -390,46 +436,6 @@ export class VariantsService {
     this.rendersDone += 1;
     this.options.onRender?.(asset, processingMs, format);
     const sha256 = createHash('sha256').update(rendered.data).digest('hex');
-    const storageKey = variantStorageKey(asset, key, format);
-    await this.store.write(storageKey, rendered.data, {
-      contentType: mimeOf(format),
-      bytes: rendered.bytes,
-      cacheControl: 'public, max-age=31536000, immutable',
-      durable: false, // made again if a crash loses it
-    });
-    try {
-      await this.db
-        .createQueryBuilder()
-        .insert()
-        .into(VariantEntity)
-        .values({
-          id: uuidv7(),
-          assetId: asset.id,
-          spaceId: asset.spaceId,
-          assetVersion: asset.version,
-          canonical,
-          format,
-          variantKey: key,
-          presetId: request.presetId ?? null,
-          storageKey,
-          bytes: rendered.bytes,
-          sha256,
-          width: rendered.width,
-          height: rendered.height,
-          processingMs,
-          accessCount: 0,
-          lastAccessedAt: null,
-        })
-        .orIgnore()
-        .execute();
-    } catch (error) {
-      // The asset went away while rendering (its row is gone): leave no object without a row.
-      await this.store.delete(storageKey).catch(() => undefined);
-      if (typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23503') {
-        throw new DomainError(ErrorCode.NotFound, 'The image was deleted while it was being rendered.');
-      }
-      throw error;
-    }
     const meta: VariantMeta = {
       key,
       sha256,
@@ -440,8 +446,58 @@ export class VariantsService {
       contentType: mimeOf(format),
     };
     this.remember(meta, rendered.data);
-    void this.toShared(meta, rendered.data); // best effort, and not worth the wait
-    return { meta, data: rendered.data, layer: 'render', renderMs: processingMs };
+    void this.toShared(meta, rendered.data); // other nodes find it there at once; best effort
+    const row = {
+      id: uuidv7(),
+      assetId: asset.id,
+      spaceId: asset.spaceId,
+      assetVersion: asset.version,
+      canonical,
+      format,
+      variantKey: key,
+      presetId: request.presetId ?? null,
+      storageKey: variantStorageKey(asset, key, format),
+      bytes: rendered.bytes,
+      sha256,
+      width: rendered.width,
+      height: rendered.height,
+      processingMs,
+      accessCount: 0,
+      lastAccessedAt: null,
+    };
+    const stored: Promise<void> = this.persist(row, meta, rendered.data)
+      .catch((error: unknown) => {
+        this.hot.delete(key);
+        void this.state.delete(`variant:${key}`).catch(() => undefined);
+        this.options.onStoreError?.(error, row.storageKey);
+      })
+      .finally(() => {
+        if (this.storing.get(key) === stored) this.storing.delete(key);
+        void lock.release().catch(() => undefined);
+      });
+    this.storing.set(key, stored);
+    return { meta, data: rendered.data, layer: 'render', renderMs: processingMs, stored };
+  }
+
+  /** Writes a rendered variant's object, then its row; leaves no object without a row. */
+  private async persist(
+    row: Omit<VariantEntity, 'createdAt' | 'asset' | 'space' | 'preset'>,
+    meta: VariantMeta,
+    data: Buffer,
+  ): Promise<void> {
+    await this.store.write(row.storageKey, data, {
+      contentType: meta.contentType,
+      bytes: data.length,
+      cacheControl: 'public, max-age=31536000, immutable',
+      durable: false, // made again if a crash loses it
+    });
+    try {
+      await this.db.createQueryBuilder().insert().into(VariantEntity).values(row).orIgnore().execute();
+    } catch (error) {
+      // The asset went away while rendering (its row is gone): leave no object without a row.
+      await this.store.delete(row.storageKey).catch(() => undefined);
+      throw error;
+    }
   }
 
   /**

@@ -184,11 +184,12 @@ export async function settle(t: { tessera: Tessera }): Promise<void> {
 /** Renders done so far by one Tessera process. */
 export const rendersOf = (tessera: Tessera): number => tessera.services.variants.renders;
 
-/** Variant rows of an asset (all versions). */
+/** Variant rows of an asset (all versions), once the variants rendered so far are stored. */
 export async function variantRows(
   t: TestTessera,
   assetId: string,
 ): Promise<{ canonical: string; format: string; storage_key: string; width: number; height: number }[]> {
+  await t.tessera.services.variants.idle();
   return (await t.tessera.registry.dataSource.query(
     'SELECT canonical, format, storage_key, width, height FROM variants WHERE asset_id = $1 ORDER BY created_at, id',
     [rowId(assetId)],

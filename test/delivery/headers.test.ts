@@ -76,10 +76,12 @@ describeWith([], 'image endpoint headers', () => {
     const url = await urlOf(t, rocket.id, { transform: { width: 337 } });
     const first = await fetchImage(url);
     expect(first.headers.get('x-cache')).toBe('render');
-    const rowsOf = async () =>
-      (await t.tessera.registry.dataSource.query(
+    const rowsOf = async () => {
+      await t.tessera.services.variants.idle();
+      return (await t.tessera.registry.dataSource.query(
         "SELECT variant_key, storage_key FROM variants WHERE canonical = 'w_337-fmt_jpg'",
       )) as { variant_key: string; storage_key: string }[];
+    };
     const [row] = await rowsOf();
     // Out of the memory and shared layers, and its file cut short as a crash would leave it.
     t.tessera.services.variants.forget([row!.variant_key]);
@@ -226,8 +228,9 @@ describeWith(['redis', 's3'], 'two nodes sharing the registry, S3 and Redis', ()
     await t?.close();
   });
 
-  const rowsFor = async (canonical: string): Promise<number> =>
-    Number(
+  const rowsFor = async (canonical: string): Promise<number> => {
+    await Promise.all([t.tessera.services.variants.idle(), second.tessera.services.variants.idle()]);
+    return Number(
       (
         (await t.tessera.registry.dataSource.query(
           'SELECT count(*)::int AS n FROM variants WHERE canonical = $1',
@@ -235,6 +238,7 @@ describeWith(['redis', 's3'], 'two nodes sharing the registry, S3 and Redis', ()
         )) as { n: number }[]
       )[0]!.n,
     );
+  };
 
   it('a small variant rendered on one node is served by the other from Redis, then from its memory', async () => {
     const url = await urlOf(t, rocket.id, { transform: { width: 120 } });

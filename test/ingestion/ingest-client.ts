@@ -294,6 +294,7 @@ export async function variantsOf(
   assetId: string,
 ): Promise<{ rows: { storage_key: string; asset_version: number }[]; objects: string[] }> {
   const id = rowId(assetId);
+  await t.tessera.services.variants.idle();
   const rows = (await t.tessera.registry.dataSource.query(
     'SELECT storage_key, asset_version FROM variants WHERE asset_id = $1 ORDER BY storage_key',
     [id],
@@ -314,6 +315,7 @@ export async function variantsOf(
  */
 export async function settle(t: TestTessera): Promise<void> {
   for (let quiet = 0, round = 0; round < 300; round += 1) {
+    await t.tessera.services.variants.idle();
     await t.tessera.cleanup.idle();
     await new Promise((resolve) => setTimeout(resolve, 25));
     const counts = await t.tessera.queue.counts();

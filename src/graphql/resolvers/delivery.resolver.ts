@@ -249,7 +249,14 @@ export class AssetDeliveryResolver {
       format,
       presetId: spec.preset?.id ?? null,
     });
-    const row = await ctx.services.variantQueries.byKey(variantKey(entity, printPlan(plan), format));
+    await delivered.stored;
+    // Rendered by another node a moment ago, its row may still be on its way.
+    const key = variantKey(entity, printPlan(plan), format);
+    let row = await ctx.services.variantQueries.byKey(key);
+    for (let wait = 0; !row && wait < 50; wait += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      row = await ctx.services.variantQueries.byKey(key);
+    }
     if (!row) throw new DomainError(ErrorCode.Internal, 'The variant was rendered but not recorded.');
     const variant = Variant.from(row);
     await audit(ctx, {
