@@ -234,8 +234,10 @@ async function main(): Promise<void> {
     progress('eager preset renders done');
     r.graphql = await measureGraphQL(local, inProcess.registry, [10, 50, 100], RUNS, 10, progress);
     const statementsTemplate = await urlTemplate(local, libraryAssets[0]!.id, { format: 'JPG' }, 301);
+    const { variants } = inProcess.services;
     r.imageStatements = await measureImageStatements(
       inProcess.registry,
+      () => variants.idle(),
       [302, 303, 304, 305, 306].map((w) => statementsTemplate.replace('{w}', String(w))),
     );
     progress(

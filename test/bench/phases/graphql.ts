@@ -95,6 +95,7 @@ export interface ImageStatements {
  */
 export async function measureImageStatements(
   registry: Registry,
+  stored: () => Promise<void>,
   renderUrls: readonly string[],
 ): Promise<ImageStatements> {
   const result: ImageStatements = { render: [], hit: [] };
@@ -106,6 +107,7 @@ export async function measureImageStatements(
       const before = registry.statements();
       const response = await fetch(url, { redirect: 'manual' });
       await response.arrayBuffer();
+      await stored(); // a render's row is written after its answer: count it with the request
       const layer = response.headers.get('x-cache');
       if (response.status !== 200 || (kind === 'render') !== (layer === 'render'))
         throw new Error(`${url}: ${response.status} from ${layer} for a ${kind}`);

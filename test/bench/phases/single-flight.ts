@@ -80,7 +80,12 @@ export async function measureSingleFlight(
     const renders = (await rendersPerformed(endpoint.baseUrl)) - before;
     const renderAnswers = answers.filter((a) => a.layer === 'render').length;
     const failures = answers.filter((a) => a.status !== 200).length;
-    const rows = await variantRows(endpoint, assetId, width, 'webp');
+    // The answer does not wait for the variant's row: give it a moment to be written.
+    let rows = await variantRows(endpoint, assetId, width, 'webp');
+    for (let wait = 0; rows === 0 && wait < 40; wait += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      rows = await variantRows(endpoint, assetId, width, 'webp');
+    }
     result.renderAnswers.push(renderAnswers);
     result.renders.push(renders);
     result.rows.push(rows);
