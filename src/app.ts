@@ -623,7 +623,8 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     async close() {
       await http.close();
       await apollo?.stop().catch(() => undefined);
-      await variants.idle();
+      // Rendered variants on their way to storage get a moment to land (a lost one is made again).
+      await Promise.race([variants.idle(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
       clearInterval(maintenanceTimer);
       await usage.stop();
       await limiter.close().catch(() => undefined);
