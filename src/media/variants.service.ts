@@ -39,8 +39,8 @@ export interface DeliveredVariant {
   /** Milliseconds spent rendering, when this request rendered. */
   readonly renderMs?: number;
   /**
-   * Settles when a variant this request rendered is stored with its row (the answer does not wait
-   * for it); absent when the variant was stored already.
+   * Resolves when a variant this request rendered is stored with its row, and rejects when it
+   * could not be (the answer does not wait for it); absent when the variant was stored already.
    */
   readonly stored?: Promise<void>;
 }
@@ -465,17 +465,18 @@ export class VariantsService {
       accessCount: 0,
       lastAccessedAt: null,
     };
-    const stored: Promise<void> = this.persist(row, meta, rendered.data)
-      .catch((error: unknown) => {
-        this.hot.delete(key);
-        void this.state.delete(`variant:${key}`).catch(() => undefined);
-        this.options.onStoreError?.(error, row.storageKey);
-      })
-      .finally(() => {
-        if (this.storing.get(key) === stored) this.storing.delete(key);
-        void lock.release().catch(() => undefined);
-      });
-    this.storing.set(key, stored);
+    // `stored` fails when the variant could not be stored (a job awaiting it retries); the
+    // bookkeeping below handles that failure, so an answer that does not await it loses nothing.
+    const stored = this.persist(row, meta, rendered.data).finally(() => {
+      if (this.storing.get(key) === settled) this.storing.delete(key);
+      void lock.release().catch(() => undefined);
+    });
+    const settled: Promise<void> = stored.catch((error: unknown) => {
+      this.hot.delete(key);
+      void this.state.delete(`variant:${key}`).catch(() => undefined);
+      this.options.onStoreError?.(error, row.storageKey);
+    });
+    this.storing.set(key, settled);
     return { meta, data: rendered.data, layer: 'render', renderMs: processingMs, stored };
   }
 
