@@ -95,7 +95,7 @@ interface RowEntry {
   readonly asset: AssetEntity;
   readonly generation: string;
   readonly until: number;
-  readonly targets: Map<string, VariantTarget | { readonly kind: 'original' }>;
+  readonly targets: Map<string, VariantTarget>;
 }
 
 /** A variant a file name asks for: its canonical plan, before format negotiation. */
@@ -237,8 +237,9 @@ export class DeliveryService {
         cacheControl,
       };
     }
-    this.checkPolicy(space, target, exp);
-    if (!known) {
+    // A remembered target passed the policy for the request that resolved it; this one may be unsigned.
+    if (known) this.checkPolicy(space, target, exp);
+    else {
       if (row.targets.size >= TARGETS_PER_ROW) row.targets.clear();
       row.targets.set(request.file, target);
     }

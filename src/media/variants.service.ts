@@ -298,20 +298,14 @@ export class VariantsService {
       return { ...shared, layer: 'redis' };
     }
     const stored = await this.fromRegistry(key);
-    if (stored) {
-      const meta = metaOf(stored.row);
-      this.remember(meta, stored.data);
-      await this.toShared(meta, stored.data);
-      return { meta, data: stored.data, layer: 'registry' };
-    }
-    return undefined;
+    return stored ? this.fromStored(stored) : undefined;
   }
 
   /** The variant if it exists anywhere, without rendering it. */
   async peek(
     request: Pick<VariantRequest, 'asset' | 'plan' | 'format'>,
   ): Promise<DeliveredVariant | undefined> {
-    const key = variantKey(request.asset, printPlan(request.plan), request.format);
+    const { key } = this.address(request.asset, request.plan, request.format);
     const cached = this.hot.get(key);
     if (cached) return { ...cached, layer: 'memory' };
     return this.lookup(key);
