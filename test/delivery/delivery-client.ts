@@ -196,8 +196,9 @@ export async function variantRows(
   )) as { canonical: string; format: string; storage_key: string; width: number; height: number }[];
 }
 
-/** Object keys in storage under a prefix. */
+/** Object keys in storage under a prefix, once rendered variants are stored. */
 export async function objectsUnder(tessera: Tessera, prefix: string): Promise<string[]> {
+  await tessera.services.variants.idle();
   const keys: string[] = [];
   for await (const object of tessera.store.list(prefix)) keys.push(object.key);
   return keys.sort();

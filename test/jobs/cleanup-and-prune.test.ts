@@ -79,8 +79,8 @@ describeWith(['redis', 's3'], 'jobs: cleanup and pruning keep storage and regist
   const render = async (asset: UploadedView, transform: Record<string, unknown>): Promise<string> => {
     const answer = await fetchImage(await urlOf(t, asset.id, { transform }));
     expect(answer.status).toBe(200);
-    const rows = await variantRows(t, asset.id); // once the variant is stored (after the answer)
     const before = new Set((await bucketObjects(t)).keys());
+    const rows = await variantRows(t, asset.id);
     const row = rows.find((r) => r.width === transform.width && before.has(r.storage_key));
     if (!row) throw new Error(`no stored variant for ${JSON.stringify(transform)}`);
     return row.storage_key;

@@ -219,8 +219,9 @@ export async function uploadWithProcessing(
   return { ...asset, processing: bySlug(asset.processing) };
 }
 
-/** Every object in the store (`list('')`): key → size in bytes. */
+/** Every object in the store (`list('')`), once rendered variants are stored: key → size in bytes. */
 export async function bucketObjects(t: TestTessera): Promise<Map<string, number>> {
+  await t.tessera.services.variants.idle();
   const objects = new Map<string, number>();
   for await (const object of t.tessera.store.list('')) objects.set(object.key, object.bytes);
   return objects;
