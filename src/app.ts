@@ -5,6 +5,7 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -68,6 +69,12 @@ import { TenancyService } from './tenancy/tenancy.service.js';
 
 /** A caller's request id worth keeping: a plain token, short enough for every log line. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Whether a request announces a body (a length above zero, or a chunked one). */
+function hasBody(headers: IncomingHttpHeaders): boolean {
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
 
 export interface TesseraServices extends GraphQLServices {}
 
@@ -386,10 +393,11 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     reply.header('x-request-id', request.id);
     done();
   });
-  // Answering before the request body was read (a refusal): the rest of it would be taken for the
-  // next request on a kept-alive connection, so close it.
+  // Answering before the request body was read (a refusal): rather than reading the rest of it
+  // for nothing, close the connection. A request without a body may be answered before Node has
+  // marked it complete (a synchronous answer): its connection stays open.
   http.addHook('onSend', (request, reply, payload, done) => {
-    if (!request.raw.complete) reply.header('connection', 'close');
+    if (!request.raw.complete && hasBody(request.headers)) reply.header('connection', 'close');
     done(null, payload);
   });
   http.setNotFoundHandler(async (request, reply) =>

@@ -1,3 +1,4 @@
+import { Agent, get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestTessera, type TestTessera } from '../support/tessera.js';
 
@@ -58,5 +59,31 @@ describe('health and readiness', () => {
       ids.add(id);
     }
     expect(ids.size).toBe(4);
+  });
+
+  it('keeps a connection open across requests answered at once', async () => {
+    // One socket, three requests in turn: each answer must leave the connection usable.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    try {
+      for (const path of ['/healthz', '/healthz', '/readyz']) {
+        const answer = await new Promise<{ status: number; connection: string | undefined }>(
+          (resolve, reject) => {
+            const req = get(`${t.baseUrl}${path}`, { agent }, (res) => {
+              sockets.add(res.socket);
+              res.resume();
+              res.on('end', () =>
+                resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }),
+              );
+            });
+            req.on('error', reject);
+          },
+        );
+        expect(answer).toEqual({ status: 200, connection: 'keep-alive' });
+      }
+      expect(sockets.size).toBe(1);
+    } finally {
+      agent.destroy();
+    }
   });
 });
