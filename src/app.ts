@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { IncomingHttpHeaders } from 'node:http';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -31,7 +31,9 @@ import { internalProblem, problemOf, sendProblem } from './http/problem.js';
 import { dependencyUnavailable } from './http/unavailable.js';
 import { registerGraphQLRoute } from './http/routes/graphql.js';
 import { registerHealthRoutes } from './http/routes/health.js';
-import { registerImageRoute } from './http/routes/image.js';
+import { memoryAnswers, registerImageRoute } from './http/routes/image.js';
+import { Connections } from './http/connections.js';
+import { clientAddresses, hasBody, requestIds } from './http/requests.js';
 import { registerLibraryRoute } from './http/routes/library.js';
 import { PlaygroundPages } from './http/routes/playground.js';
 import { registerUploadFormRoute } from './http/routes/upload-form.js';
@@ -67,16 +69,15 @@ import { S3ObjectStore } from './storage/s3-store.js';
 import { bootstrapOrganization, type BootstrapResult } from './tenancy/bootstrap.js';
 import { TenancyService } from './tenancy/tenancy.service.js';
 
-/** A caller's request id worth keeping: a plain token, short enough for every log line. */
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+/** How long a kept-alive connection may stay idle (Fastify's default). */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+/** A client that stalls mid-request cannot hold a connection for ever. */
+const REQUEST_TIMEOUT_MS = 300_000;
+const CONNECTION_TIMEOUT_MS = 30_000;
 
-/** Whether a request announces a body (a length above zero, or a chunked one). */
-function hasBody(headers: IncomingHttpHeaders): boolean {
-  const length = headers['content-length'];
-  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+export interface TesseraServices extends GraphQLServices {
+  readonly delivery: DeliveryService;
 }
-
-export interface TesseraServices extends GraphQLServices {}
 
 export interface Tessera {
   readonly config: Config;
@@ -279,8 +280,9 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       render: config.rateLimitRendersPerMinute,
     },
     {
-      // Across nodes, counts are exchanged every 100 ms while a client is far below its limit.
-      batchMs: state.kind === 'redis' ? 100 : 0,
+      // Counts are exchanged every 100 ms while a client is far below its limit (across nodes with
+      // Redis): such a request is counted without waiting for the counters.
+      batchMs: 100,
       onError: (error) =>
         logger.warn({ err: error }, 'rate limit counters unreachable: letting requests through'),
     },
@@ -336,6 +338,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     eager,
     quota,
     generations,
+    delivery,
   };
   const loaderSources = {
     organizationsByIds: (ids: readonly string[]) => tenancy.organizationsByIds(ids),
@@ -357,26 +360,44 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       : undefined;
   const authenticator = new Authenticator(apiKeys, jwt);
 
-  const requestIdPrefix = randomBytes(4).toString('hex');
-  let requestCounter = 0;
+  const requestId = requestIds();
+  // Hot public images are answered before routing when nothing about them needs deciding again;
+  // everything else (and everything while the server closes) is Fastify's.
+  const fromMemory =
+    config.accessLog === 'misses'
+      ? memoryAnswers({
+          delivery,
+          usage,
+          metrics,
+          limiter,
+          requestId,
+          clientAddress: clientAddresses(config.trustProxy),
+        })
+      : undefined;
+  let connections: Connections | undefined;
   const http: FastifyInstance = Fastify({
+    serverFactory: (route) => {
+      const server = createServer((request, response) => {
+        connections?.request(request, response);
+        if (connections?.ending || !fromMemory?.(request, response)) route(request, response);
+      });
+      connections = new Connections(server);
+      // as Fastify sets up a server of its own
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      server.requestTimeout = REQUEST_TIMEOUT_MS;
+      server.setTimeout(CONNECTION_TIMEOUT_MS);
+      return server;
+    },
     loggerInstance: logger as FastifyBaseLogger,
     disableRequestLogging: true,
     trustProxy: config.trustProxy,
     bodyLimit: config.graphqlMaxBodyBytes,
     maxParamLength: 1100,
-    // A client that stalls mid-request cannot hold a connection for ever.
-    requestTimeout: 300_000,
-    connectionTimeout: 30_000,
-    // A caller's own X-Request-Id is kept when it is a plain token of at most 64 characters;
-    // otherwise the id is this process's random prefix and a counter (no entropy drawn per request).
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
     requestIdHeader: false,
-    genReqId: (request) => {
-      const given = request.headers['x-request-id'];
-      if (typeof given === 'string' && REQUEST_ID.test(given)) return given;
-      requestCounter += 1;
-      return `${requestIdPrefix}${requestCounter.toString(16).padStart(8, '0')}`;
-    },
+    genReqId: (request) => requestId(request.headers['x-request-id']),
     frameworkErrors: (error, _request, reply) => {
       const status = (error as { statusCode?: number }).statusCode ?? 400;
       const code =
@@ -387,6 +408,10 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
             : ErrorCode.BadUserInput;
       void sendProblem(reply, problemOf(code, error.message));
     },
+  });
+  http.addHook('preClose', (done) => {
+    connections?.close();
+    done();
   });
   // Hooks run on every request, images included: plain callbacks, no promise each.
   http.addHook('onRequest', (request, reply, done) => {

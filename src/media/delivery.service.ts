@@ -25,7 +25,7 @@ import {
 import { presetPlan, type PresetsService } from './presets.service.js';
 import type { Generations } from './generations.js';
 import type { QuotaService } from './quota.service.js';
-import type { RateLimiter } from './rate-limits.js';
+import type { LocalHit, RateLimiter } from './rate-limits.js';
 import { widthRules } from './widths.js';
 import type { DeliveredVariant, VariantAddress, VariantsService } from './variants.service.js';
 import { sourceOf } from './asset-source.js';
@@ -91,6 +91,8 @@ export type ImageAnswer =
 
 /** The rows of an image URL, kept for hot requests, with what file names resolved to for them. */
 interface RowEntry {
+  /** Its key among the cached rows. */
+  readonly key: string;
   readonly space: SpaceEntity;
   readonly asset: AssetEntity;
   readonly generation: string;
@@ -111,6 +113,18 @@ interface VariantTarget {
 }
 
 type Redirect = Extract<ImageAnswer, { kind: 'redirect' }>;
+
+/** A variant answered from memory, with the limits it counts against besides the client's own. */
+export type MemoryAnswer = Extract<ImageAnswer, { kind: 'variant' }> & {
+  readonly limits: readonly LocalHit[];
+};
+
+/** A public image URL answered before, and what it resolved to: checked again on every use. */
+interface KnownUrl {
+  readonly organization: string;
+  readonly row: RowEntry;
+  readonly target: VariantTarget;
+}
 type Target = VariantTarget | { readonly kind: 'original' } | Redirect;
 
 /** File names remembered per cached row (an asset's URLs in use: its presets and srcSet widths). */
@@ -119,6 +133,8 @@ const TARGETS_PER_ROW = 256;
 /** Rows kept for hot image requests: at most this many, this long (a safety net; changes invalidate at once). */
 const ROW_CACHE_ENTRIES = 20_000;
 const ROW_CACHE_MS = 60_000;
+/** Public URLs remembered for answers from memory. */
+const KNOWN_URLS = 50_000;
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const REDIRECT_SECONDS = 86_400;
@@ -127,6 +143,13 @@ const REDIRECT_CACHE = `public, max-age=${REDIRECT_SECONDS}`;
 /** The URL extension of an original as stored. */
 export const originalExtension = (asset: Pick<AssetEntity, 'format'>): string =>
   asset.format === 'jpeg' ? 'jpg' : asset.format;
+
+/** The space's own limit of image requests per client, when it sets one. */
+function spaceImageLimit(space: SpaceEntity, clientIp: string | undefined): LocalHit | undefined {
+  const limit = space.settings.rateLimits?.imagesPerMinute;
+  if (limit === undefined || limit <= 0) return undefined;
+  return { cls: 'image', identity: `${space.id}:${clientIp ?? 'unknown'}:space`, limit };
+}
 
 /**
  * The image endpoint's decisions, from parsed URL parts to an answer: the space by its slugs, the
@@ -150,6 +173,7 @@ export class DeliveryService {
   ) {}
 
   private readonly rows = new Map<string, RowEntry>();
+  private readonly urls = new Map<string, KnownUrl>();
 
   /**
    * The space and the asset of a URL. Found rows are kept briefly with the organization's change
@@ -171,6 +195,7 @@ export class DeliveryService {
       return undefined;
     }
     const entry: RowEntry = {
+      key,
       space,
       asset,
       generation,
@@ -195,13 +220,8 @@ export class DeliveryService {
     const row = await this.spaceAndAsset(request, rowId);
     if (!row || row.asset.spaceId !== row.space.id || row.asset.deletedAt !== null) throw notFound('Image');
     const { space, asset } = row;
-    const imagesPerMinute = space.settings.rateLimits?.imagesPerMinute;
-    if (imagesPerMinute !== undefined && imagesPerMinute > 0)
-      await this.limiter.enforce(
-        'image',
-        `${space.id}:${request.clientIp ?? 'unknown'}:space`,
-        imagesPerMinute,
-      );
+    const spaceLimit = spaceImageLimit(space, request.clientIp);
+    if (spaceLimit) await this.limiter.enforce(spaceLimit.cls, spaceLimit.identity, spaceLimit.limit);
     if (asset.version !== Number(version[1])) {
       throw new DomainError(
         ErrorCode.NotFound,
@@ -251,7 +271,8 @@ export class DeliveryService {
     if (choice === 'auto' && format === 'avif' && this.avif.standIn) {
       // AVIF costs tens of times a WebP render: answer at once with a short-lived stand-in and
       // make the AVIF in the background; once it exists, this same URL answers AVIF for good.
-      const avif = await this.variants.peek({ asset, plan: { ...full, format: 'avif' }, format: 'avif' });
+      target.keys.avif ??= this.variants.address(asset, { ...full, format: 'avif' }, 'avif');
+      const avif = await this.variants.peek(target.keys.avif.key);
       if (avif) return { kind: 'variant', space, variant: avif, cacheControl, vary: true };
       await this.avif.enqueue({
         assetId: asset.id,
@@ -281,7 +302,47 @@ export class DeliveryService {
       },
     });
     await this.quota.checkServe(space, variant.data.length);
+    if (request.access === 'pub' && exp === undefined && answerCache === IMMUTABLE) {
+      if (this.urls.size >= KNOWN_URLS) this.urls.delete(this.urls.keys().next().value!);
+      this.urls.set(request.path, { organization: request.org, row, target });
+    }
     return { kind: 'variant', space, variant, cacheControl: answerCache, vary: choice === 'auto' };
+  }
+
+  /**
+   * The answer to a public URL answered before, synchronously, when everything it needs is in
+   * this process and current: the cached rows of the same change generation, the variant's bytes
+   * in memory, no quota of bytes served. `answer` would give the same; undefined when it must
+   * decide. Counts nothing: the caller counts the request against the client's image limit and
+   * `limits`, and records it.
+   * @param path the URL path, without a query.
+   */
+  answerFromMemory(path: string, accept: string | undefined, clientIp: string): MemoryAnswer | undefined {
+    const known = this.urls.get(path);
+    if (!known) return undefined;
+    const { row, target } = known;
+    if (
+      this.rows.get(row.key) !== row ||
+      row.until <= Date.now() ||
+      this.generations.peek(known.organization) !== row.generation
+    ) {
+      this.urls.delete(path);
+      return undefined;
+    }
+    const format = target.choice === 'auto' ? negotiateFormat(accept, sourceOf(row.asset)) : target.choice;
+    // AVIF is answered only once it exists: before, `answer` sends a stand-in (or renders it).
+    const address = target.keys[format];
+    const variant = address && this.variants.inMemory(address.key);
+    if (!variant || !this.quota.servesUnmetered(row.space)) return undefined;
+    const spaceLimit = spaceImageLimit(row.space, clientIp);
+    return {
+      kind: 'variant',
+      space: row.space,
+      variant,
+      cacheControl: IMMUTABLE,
+      vary: target.choice === 'auto',
+      limits: spaceLimit ? [spaceLimit] : [],
+    };
   }
 
   /** The space's transform policy, for a transform (presets and originals are always served). */

@@ -36,6 +36,14 @@ export class Generations {
     else this.known.delete(organizationSlug);
   }
 
+  /**
+   * The current generation when this node knows it without asking (it has read it and has heard of
+   * no change since), synchronously; undefined otherwise.
+   */
+  peek(organizationSlug: string): string | undefined {
+    return this.broadcast.listening() ? this.known.get(organizationSlug) : undefined;
+  }
+
   /** The current generation; a fresh random value when the counters cannot be read (no cache hit then). */
   async current(organizationSlug: string): Promise<string> {
     const listening = this.broadcast.listening();

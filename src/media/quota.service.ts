@@ -186,6 +186,16 @@ export class QuotaService {
     await this.checkDaily(space, 'rendersPerDay', (d) => d.renders + 1, 'render quota');
   }
 
+  /**
+   * True when neither the space nor its organization (as this node last read it, within the
+   * last seconds) has a quota of bytes served: an answer then needs no quota check.
+   */
+  servesUnmetered(space: Pick<SpaceEntity, 'organizationId' | 'settings'>): boolean {
+    if (space.settings.quota?.bytesServedPerDay !== undefined) return false;
+    const org = this.orgQuotas.get(space.organizationId);
+    return org !== undefined && org.until > Date.now() && org.quota.bytesServedPerDay === undefined;
+  }
+
   /** @throws DomainError QUOTA_EXCEEDED when serving `bytes` more would pass the daily bytes-served quota. */
   async checkServe(
     space: Pick<SpaceEntity, 'id' | 'organizationId' | 'settings'>,

@@ -12,6 +12,13 @@ export interface RateDecision {
 
 export type RateClass = 'graphql' | 'image' | 'render';
 
+/** One limit a request counts against: a class, whose limit applies unless `limit` overrides it. */
+export interface LocalHit {
+  readonly cls: RateClass;
+  readonly identity: string;
+  readonly limit?: number;
+}
+
 /** What one node knows of one window: the shared count at the last exchange, and its own since. */
 interface LocalWindow {
   shared: number;
@@ -100,6 +107,33 @@ export class RateLimiter {
       this.onError(error);
       return undefined;
     }
+  }
+
+  /**
+   * Counts one request against each of `hits` when every one of them is decided on this node
+   * alone (a client far below a large limit, see `batchMs`), synchronously: the decisions, in
+   * order (undefined for a class that is off), all allowed. Undefined, counting nothing, when any
+   * of them needs the shared counters: the caller asks `hit` then.
+   */
+  tryLocal(hits: readonly LocalHit[]): (RateDecision | undefined)[] | undefined {
+    const now = Date.now();
+    const windows: (LocalWindow | undefined)[] = [];
+    for (const { cls, identity, limit = this.perMinute[cls] } of hits) {
+      if (limit <= 0) {
+        windows.push(undefined);
+        continue;
+      }
+      const local = this.windows.get(`rate:${cls}:${identity}`);
+      if (!local || now >= local.resetAt || limit < LOCAL_MIN_LIMIT) return undefined;
+      if ((local.shared + local.sending + local.pending + 1) * 2 > limit) return undefined;
+      windows.push(local);
+    }
+    return hits.map(({ cls, limit = this.perMinute[cls] }, i) => {
+      const local = windows[i];
+      if (!local) return undefined;
+      local.pending += 1;
+      return decisionOf(local.shared + local.sending + local.pending, limit, (local.resetAt - now) / 1000);
+    });
   }
 
   /** Like `hit`, throwing RATE_LIMITED (with the seconds to wait) when over the limit. */

@@ -238,6 +238,12 @@ export class VariantsService {
     return work;
   }
 
+  /** The variant of `key` when this process holds its bytes (counts as a use of them). */
+  inMemory(key: string): DeliveredVariant | undefined {
+    const cached = this.hot.get(key);
+    return cached && { ...cached, layer: 'memory' };
+  }
+
   /** The canonical ops string and content address of a variant. */
   address(asset: AssetEntity, plan: TransformPlan, format: OutputFormat): VariantAddress {
     const canonical = printPlan(plan);
@@ -302,10 +308,7 @@ export class VariantsService {
   }
 
   /** The variant if it exists anywhere, without rendering it. */
-  async peek(
-    request: Pick<VariantRequest, 'asset' | 'plan' | 'format'>,
-  ): Promise<DeliveredVariant | undefined> {
-    const { key } = this.address(request.asset, request.plan, request.format);
+  async peek(key: string): Promise<DeliveredVariant | undefined> {
     const cached = this.hot.get(key);
     if (cached) return { ...cached, layer: 'memory' };
     return this.lookup(key);

@@ -1,10 +1,22 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, isDomainError, notFound } from '../../errors/index.js';
-import type { DeliveryService } from '../../media/delivery.service.js';
+import type { DeliveryService, ImageAnswer } from '../../media/delivery.service.js';
 import type { UsageMeter } from '../../media/usage.service.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { rateLimitHeaders, type RateLimiter } from '../../media/rate-limits.js';
+import { hasBody } from '../requests.js';
 import { dependencyUnavailable } from '../unavailable.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** `false`: @fastify/cors leaves the route's answers as they are (it reads this setting). */
+    cors?: boolean;
+  }
+}
+
+/** The image endpoint's route, as Fastify names it (in metrics too). */
+export const IMAGE_ROUTE = '/v1/:access/:org/:tenant/:space/img/:assetId/:version/*';
 
 interface ImageParams {
   access: string;
@@ -26,8 +38,7 @@ interface ImageQuery {
 const quoted = (etag: string): string => `"${etag}"`;
 
 /** True when `If-None-Match` names this entity (or `*`). */
-function notModified(request: FastifyRequest, etag: string): boolean {
-  const header = request.headers['if-none-match'];
+function notModified(header: string | undefined, etag: string): boolean {
   if (!header) return false;
   return header
     .split(',')
@@ -35,13 +46,35 @@ function notModified(request: FastifyRequest, etag: string): boolean {
     .some((t) => t === '*' || t === quoted(etag));
 }
 
-function commonHeaders(reply: FastifyReply, cacheControl: string, etag: string): void {
-  reply
-    .header('cache-control', cacheControl)
-    .header('etag', quoted(etag))
-    .header('x-content-type-options', 'nosniff')
-    .header('cross-origin-resource-policy', 'cross-origin')
-    .header('access-control-allow-origin', '*');
+/** Headers of every image answer. Images are for any origin: the API's CORS settings do not apply. */
+function commonHeaders(cacheControl: string, etag: string): Record<string, string> {
+  return {
+    'cache-control': cacheControl,
+    etag: quoted(etag),
+    'x-content-type-options': 'nosniff',
+    'cross-origin-resource-policy': 'cross-origin',
+    'access-control-allow-origin': '*',
+  };
+}
+
+type VariantAnswer = Extract<ImageAnswer, { kind: 'variant' }>;
+
+/** Headers of a variant answer (routed or answered from memory alike), but its length. */
+function variantHeaders(
+  { variant, cacheControl, vary }: VariantAnswer,
+  totalMs: number,
+): Record<string, string> {
+  return {
+    ...commonHeaders(cacheControl, variant.meta.sha256),
+    ...(vary ? { vary: 'Accept' } : {}),
+    'content-type': variant.meta.contentType,
+    'x-cache': variant.layer,
+    'server-timing': [
+      `cache;desc="${variant.layer}"`,
+      ...(variant.renderMs === undefined ? [] : [`render;dur=${variant.renderMs}`]),
+      `total;dur=${totalMs.toFixed(1)}`,
+    ].join(', '),
+  };
 }
 
 /**
@@ -64,7 +97,8 @@ export async function registerImageRoute(
 ): Promise<void> {
   app.route<{ Params: ImageParams; Querystring: ImageQuery }>({
     method: ['GET', 'HEAD'],
-    url: '/v1/:access/:org/:tenant/:space/img/:assetId/:version/*',
+    url: IMAGE_ROUTE,
+    config: { cors: false },
     handler: async (request, reply) => {
       try {
         return await answerImage(request, reply);
@@ -118,9 +152,11 @@ export async function registerImageRoute(
         .send();
     }
     if (answer.kind === 'original') {
-      commonHeaders(reply, answer.cacheControl, answer.etag);
-      reply.header('content-type', answer.contentType).header('x-cache', 'original');
-      if (notModified(request, answer.etag)) {
+      reply
+        .headers(commonHeaders(answer.cacheControl, answer.etag))
+        .header('content-type', answer.contentType)
+        .header('x-cache', 'original');
+      if (notModified(request.headers['if-none-match'], answer.etag)) {
         usage.recordServe(answer.space, 0);
         metrics.recordImage(answer.space.id, 0);
         return reply.code(304).send();
@@ -133,21 +169,8 @@ export async function registerImageRoute(
     }
     const { variant } = answer;
     metrics.cacheHits.inc({ layer: variant.layer });
-    commonHeaders(reply, answer.cacheControl, variant.meta.sha256);
-    if (answer.vary) reply.header('vary', 'Accept');
-    const totalMs = Number(process.hrtime.bigint() - started) / 1e6;
-    reply
-      .header('content-type', variant.meta.contentType)
-      .header('x-cache', variant.layer)
-      .header(
-        'server-timing',
-        [
-          `cache;desc="${variant.layer}"`,
-          ...(variant.renderMs === undefined ? [] : [`render;dur=${variant.renderMs}`]),
-          `total;dur=${totalMs.toFixed(1)}`,
-        ].join(', '),
-      );
-    if (notModified(request, variant.meta.sha256)) {
+    reply.headers(variantHeaders(answer, Number(process.hrtime.bigint() - started) / 1e6));
+    if (notModified(request.headers['if-none-match'], variant.meta.sha256)) {
       usage.recordServe(answer.space, 0, variant.meta.key);
       metrics.recordImage(answer.space.id, 0);
       return reply.code(304).send();
@@ -158,4 +181,68 @@ export async function registerImageRoute(
     metrics.recordImage(answer.space.id, variant.data.length);
     return reply.send(variant.data);
   }
+}
+
+export interface MemoryAnswerOptions extends ImageRouteOptions {
+  /** The request's id (from its X-Request-Id when that is a plain token). */
+  readonly requestId: (given: string | string[] | undefined) => string;
+  /** The client's address, as the route's `request.ip`. */
+  readonly clientAddress: (request: IncomingMessage) => string;
+}
+
+/**
+ * Answers public image URLs from memory before any routing, when the delivery service can (a URL
+ * answered before, its variant's bytes held, nothing changed since) and the client's limits are
+ * decided on this node: the status, headers and bytes the route would send, counted, metered and
+ * measured alike. Returns false, having done nothing, when the request must be routed.
+ */
+export function memoryAnswers(
+  options: MemoryAnswerOptions,
+): (request: IncomingMessage, response: ServerResponse) => boolean {
+  const { delivery, usage, metrics, limiter, requestId, clientAddress } = options;
+  return (request, response) => {
+    const started = process.hrtime.bigint();
+    const { method, url, headers } = request;
+    if (
+      (method !== 'GET' && method !== 'HEAD') ||
+      url === undefined ||
+      !url.startsWith('/v1/pub/') ||
+      url.includes('?') ||
+      hasBody(headers)
+    )
+      return false;
+    const ip = clientAddress(request);
+    const answer = delivery.answerFromMemory(url, headers.accept, ip);
+    if (!answer) return false;
+    const decisions = limiter.tryLocal([{ cls: 'image', identity: ip }, ...answer.limits]);
+    if (!decisions) return false;
+    const { variant, space } = answer;
+    const clientLimit = decisions[0];
+    const head: Record<string, string> = {
+      'x-request-id': requestId(headers['x-request-id']),
+      ...(clientLimit ? rateLimitHeaders(clientLimit) : {}),
+      ...variantHeaders(answer, Number(process.hrtime.bigint() - started) / 1e6),
+    };
+    metrics.cacheHits.inc({ layer: variant.layer });
+    let status = 200;
+    if (notModified(headers['if-none-match'], variant.meta.sha256)) {
+      status = 304;
+      usage.recordServe(space, 0, variant.meta.key);
+      metrics.recordImage(space.id, 0);
+      response.writeHead(304, head).end();
+    } else {
+      head['content-length'] = String(variant.data.length);
+      if (method === 'HEAD') response.writeHead(200, head).end();
+      else {
+        usage.recordServe(space, variant.data.length, variant.meta.key);
+        metrics.recordImage(space.id, variant.data.length);
+        response.writeHead(200, head).end(variant.data);
+      }
+    }
+    metrics.httpDuration.observe(
+      { method, route: IMAGE_ROUTE, status: String(status) },
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
+    return true;
+  };
 }
