@@ -7,8 +7,9 @@
  * Environment: DATABASE_URL (a PostgreSQL server: the bench creates and drops a database of its
  * own there) and REDIS_URL (keys under a prefix of the bench's, deleted afterwards) put Tessera on
  * real components; without them it runs embedded. BENCH_LOAD=autocannon uses autocannon instead
- * of wrk; BENCH_KEEP=1 keeps the work directory (logs). References: `sh test/bench/setup.sh`
- * installs nginx and wrk.
+ * of wrk; BENCH_KEEP=1 keeps the work directory (logs); BENCH_ONLY=cold,warm,graphql,
+ * single-flight,memory (any of them) measures only those, for work on one of them: the targets of
+ * the others are then unmeasured. References: `sh test/bench/setup.sh` installs nginx and wrk.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +46,13 @@ import { nginxVersion, startFastifyServer, startIpx, startMemoryServer, startNgi
 import { evaluateTargets, renderReport, withVerdicts, type BenchResults } from './report.js';
 
 const LIMIT_SECONDS = Number(process.env.BENCH_LIMIT_SECONDS ?? 270);
+const PHASES = ['cold', 'warm', 'graphql', 'single-flight', 'memory'] as const;
+const only = (process.env.BENCH_ONLY ?? '').split(',').filter((phase) => phase !== '');
+for (const phase of only)
+  if (!(PHASES as readonly string[]).includes(phase))
+    throw new Error(`BENCH_ONLY: unknown phase "${phase}" (${PHASES.join(', ')})`);
+/** Whether this run measures `phase`. */
+const measures = (phase: (typeof PHASES)[number]): boolean => only.length === 0 || only.includes(phase);
 /** How long Tessera gets to stop on SIGTERM before it is killed (it should take well under a second). */
 const SHUTDOWN_GRACE_MS = 3000;
 const LIBRARY_SIZE = 100;
@@ -232,17 +240,19 @@ async function main(): Promise<void> {
     progress(`uploaded ${2 + library.length} assets`);
     await waitForEagerRenders(local);
     progress('eager preset renders done');
-    r.graphql = await measureGraphQL(local, inProcess.registry, [10, 50, 100], RUNS, 10, progress);
-    const statementsTemplate = await urlTemplate(local, libraryAssets[0]!.id, { format: 'JPG' }, 301);
-    const { variants } = inProcess.services;
-    r.imageStatements = await measureImageStatements(
-      inProcess.registry,
-      () => variants.idle(),
-      [302, 303, 304, 305, 306].map((w) => statementsTemplate.replace('{w}', String(w))),
-    );
-    progress(
-      `SQL statements per image request: render ${r.imageStatements.render.join(',')}, hit ${r.imageStatements.hit.join(',')}`,
-    );
+    if (measures('graphql')) {
+      r.graphql = await measureGraphQL(local, inProcess.registry, [10, 50, 100], RUNS, 10, progress);
+      const statementsTemplate = await urlTemplate(local, libraryAssets[0]!.id, { format: 'JPG' }, 301);
+      const { variants } = inProcess.services;
+      r.imageStatements = await measureImageStatements(
+        inProcess.registry,
+        () => variants.idle(),
+        [302, 303, 304, 305, 306].map((w) => statementsTemplate.replace('{w}', String(w))),
+      );
+      progress(
+        `SQL statements per image request: render ${r.imageStatements.render.join(',')}, hit ${r.imageStatements.hit.join(',')}`,
+      );
+    }
     await inProcess.close();
     inProcess = undefined;
 
@@ -252,114 +262,124 @@ async function main(): Promise<void> {
     const endpoint = child.endpoint;
 
     // Cold render
-    const ipx = await startIpx(ipxDir, work);
-    track(ipx.server);
     const formats = coldFormats(config.avifEffort, config.maxConcurrentRenders);
     const templates = new Map<ColdFormat['name'], string>();
     for (const format of formats)
       templates.set(format.name, await urlTemplate(endpoint, benchAsset.id, format.tessera, 719));
-    r.cold = {
-      concurrency: config.maxConcurrentRenders,
-      runs: RUNS,
-      formats: await measureColdRender(
-        formats,
-        {
-          tesseraUrl: (format, width) => templates.get(format.name)!.replace('{w}', String(width)),
-          ipxUrl: (format, width) => `${ipx.baseUrl}/w_${width},${format.ipx}/bench.jpg`,
-          source: bench.bytes,
-          concurrency: config.maxConcurrentRenders,
-          runs: RUNS,
-        },
-        progress,
-      ),
-    };
-    await stop(ipx.server);
-
-    // Warm hit
-    const hitUrl = templates.get('jpeg')!.replace('{w}', '720');
-    const hit = await fetch(hitUrl);
-    const hitBytes = Buffer.from(await hit.arrayBuffer());
-    if (hit.status !== 200 || hit.headers.get('x-cache') === 'render')
-      throw new Error(`warm-hit URL answered ${hit.status} from ${hit.headers.get('x-cache')}, not a cache`);
-    const variantFile = join(work, 'variant.jpg');
-    writeFileSync(variantFile, hitBytes);
-    const memory = await startMemoryServer(variantFile, 'image/jpeg', work);
-    track(memory.server);
-    const fastify = await startFastifyServer(variantFile, 'image/jpeg', work);
-    track(fastify.server);
-    const nginx = r.machine.nginx ? await startNginx(variantFile, 'variant.jpg', work) : undefined;
-    if (nginx) track(nginx.server);
-    const warmSeconds = 2;
-    const connections = 32;
-    r.warm = {
-      ...(await measureWarmHit(
-        {
-          servers: {
-            tessera: { url: hitUrl, pid: tessera.pid },
-            node: { url: memory.url, pid: memory.server.pid },
-            fastify: { url: fastify.url, pid: fastify.server.pid },
-            ...(nginx ? { nginx: { url: nginx.url, pid: nginx.server.pid } } : {}),
+    const ipx = measures('cold') ? await startIpx(ipxDir, work) : undefined;
+    if (ipx) track(ipx.server);
+    if (ipx)
+      r.cold = {
+        concurrency: config.maxConcurrentRenders,
+        runs: RUNS,
+        formats: await measureColdRender(
+          formats,
+          {
+            tesseraUrl: (format, width) => templates.get(format.name)!.replace('{w}', String(width)),
+            ipxUrl: (format, width) => `${ipx.baseUrl}/w_${width},${format.ipx}/bench.jpg`,
+            source: bench.bytes,
+            concurrency: config.maxConcurrentRenders,
+            runs: RUNS,
           },
-          tool,
-          connections,
-          seconds: warmSeconds,
-          runs: RUNS,
+          progress,
+        ),
+      };
+    await stop(ipx?.server);
+
+    if (measures('warm')) {
+      // Warm hit (rendered by the cold render, or now)
+      const hitUrl = templates.get('jpeg')!.replace('{w}', '720');
+      await (await fetch(hitUrl)).arrayBuffer();
+      const hit = await fetch(hitUrl);
+      const hitBytes = Buffer.from(await hit.arrayBuffer());
+      if (hit.status !== 200 || hit.headers.get('x-cache') === 'render')
+        throw new Error(
+          `warm-hit URL answered ${hit.status} from ${hit.headers.get('x-cache')}, not a cache`,
+        );
+      const variantFile = join(work, 'variant.jpg');
+      writeFileSync(variantFile, hitBytes);
+      const memory = await startMemoryServer(variantFile, 'image/jpeg', work);
+      track(memory.server);
+      const fastify = await startFastifyServer(variantFile, 'image/jpeg', work);
+      track(fastify.server);
+      const nginx = r.machine.nginx ? await startNginx(variantFile, 'variant.jpg', work) : undefined;
+      if (nginx) track(nginx.server);
+      const warmSeconds = 2;
+      const connections = 32;
+      r.warm = {
+        ...(await measureWarmHit(
+          {
+            servers: {
+              tessera: { url: hitUrl, pid: tessera.pid },
+              node: { url: memory.url, pid: memory.server.pid },
+              fastify: { url: fastify.url, pid: fastify.server.pid },
+              ...(nginx ? { nginx: { url: nginx.url, pid: nginx.server.pid } } : {}),
+            },
+            tool,
+            connections,
+            seconds: warmSeconds,
+            runs: RUNS,
+          },
+          progress,
+        )),
+        bytes: hitBytes.length,
+        connections,
+        seconds: warmSeconds,
+        tool,
+      };
+      await stop(memory.server);
+      await stop(fastify.server);
+      await stop(nginx?.server);
+    }
+
+    if (measures('single-flight')) {
+      // Single-flight
+      const webpTemplate = templates.get('webp')!;
+      r.singleFlight = await measureSingleFlight(
+        endpoint,
+        benchAsset.id,
+        (width) => webpTemplate.replace('{w}', String(width)),
+        RUNS,
+        progress,
+      );
+    }
+
+    if (measures('memory')) {
+      // Memory
+      const largeTemplate = await urlTemplate(endpoint, largeAsset.id, { format: 'JPG', quality: 80 }, 1999);
+      r.peakRss = await measurePeakRss(
+        tessera.pid,
+        (width) => largeTemplate.replace('{w}', String(width)),
+        RUNS,
+        progress,
+      );
+      const page = await gql<{
+        assets: {
+          edges: { node: { id: string; url: string; variants: { edges: { node: { url: string } }[] } } }[];
+        };
+      }>(
+        endpoint,
+        'query($space: ID!) { assets(spaceId: $space, first: 100) { edges { node { id url variants(first: 3) { edges { node { url } } } } } } }',
+        { space: endpoint.spaceId },
+      );
+      const small = new Set(libraryAssets.map((a) => a.id));
+      const smallNodes = page.assets.edges.map((e) => e.node).filter((n) => small.has(n.id));
+      const renderTemplates: string[] = [];
+      for (const node of smallNodes.slice(0, 20))
+        renderTemplates.push(await urlTemplate(endpoint, node.id, { format: 'JPG' }, 311));
+      const hits = smallNodes.flatMap((n) => n.variants.edges.map((e) => e.node.url));
+      r.growth = await measureRssGrowth(
+        tessera.pid,
+        {
+          endpoint,
+          hits,
+          originals: smallNodes.map((n) => n.url),
+          renderTemplates,
+          missing: hits[0]!.replace(/\/v1\//, '/v999/'),
         },
         progress,
-      )),
-      bytes: hitBytes.length,
-      connections,
-      seconds: warmSeconds,
-      tool,
-    };
-    await stop(memory.server);
-    await stop(fastify.server);
-    await stop(nginx?.server);
-
-    // Single-flight
-    const webpTemplate = templates.get('webp')!;
-    r.singleFlight = await measureSingleFlight(
-      endpoint,
-      benchAsset.id,
-      (width) => webpTemplate.replace('{w}', String(width)),
-      RUNS,
-      progress,
-    );
-
-    // Memory
-    const largeTemplate = await urlTemplate(endpoint, largeAsset.id, { format: 'JPG', quality: 80 }, 1999);
-    r.peakRss = await measurePeakRss(
-      tessera.pid,
-      (width) => largeTemplate.replace('{w}', String(width)),
-      RUNS,
-      progress,
-    );
-    const page = await gql<{
-      assets: {
-        edges: { node: { id: string; url: string; variants: { edges: { node: { url: string } }[] } } }[];
-      };
-    }>(
-      endpoint,
-      'query($space: ID!) { assets(spaceId: $space, first: 100) { edges { node { id url variants(first: 3) { edges { node { url } } } } } } }',
-      { space: endpoint.spaceId },
-    );
-    const small = new Set(libraryAssets.map((a) => a.id));
-    const smallNodes = page.assets.edges.map((e) => e.node).filter((n) => small.has(n.id));
-    const renderTemplates: string[] = [];
-    for (const node of smallNodes.slice(0, 20))
-      renderTemplates.push(await urlTemplate(endpoint, node.id, { format: 'JPG' }, 311));
-    const hits = smallNodes.flatMap((n) => n.variants.edges.map((e) => e.node.url));
-    r.growth = await measureRssGrowth(
-      tessera.pid,
-      {
-        endpoint,
-        hits,
-        originals: smallNodes.map((n) => n.url),
-        renderTemplates,
-        missing: hits[0]!.replace(/\/v1\//, '/v999/'),
-      },
-      progress,
-    );
+      );
+    }
 
     const stopping = performance.now();
     const stopped = tessera;

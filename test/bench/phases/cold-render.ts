@@ -26,13 +26,13 @@ export interface ColdFormat {
 
 /**
  * JPEG q80 (mozjpeg, as Tessera encodes), WebP q80, AVIF q50 at the configured effort; per run,
- * 8 images per render slot (one per slot for AVIF, tens of times slower).
+ * 16 images per render slot (one per slot for AVIF, tens of times slower).
  */
 export function coldFormats(avifEffort: number, concurrency: number): ColdFormat[] {
   return [
     {
       name: 'jpeg',
-      perRun: 8 * concurrency,
+      perRun: 16 * concurrency,
       tessera: { format: 'JPG', quality: 80 },
       ipx: 'f_jpeg,q_80',
       contentType: 'image/jpeg',
@@ -40,7 +40,7 @@ export function coldFormats(avifEffort: number, concurrency: number): ColdFormat
     },
     {
       name: 'webp',
-      perRun: 8 * concurrency,
+      perRun: 16 * concurrency,
       tessera: { format: 'WEBP', quality: 80 },
       ipx: 'f_webp,q_80',
       contentType: 'image/webp',
@@ -86,6 +86,9 @@ export interface ColdFormatResult {
    */
   readonly tesseraTimings: { clientMs: number[]; serverMs: number[]; renderMs: number[] };
 }
+
+/** Images per slot in one system's turn of a round. */
+const WAVES = 4;
 
 const heightAt = (width: number) => Math.round((width * BENCH_HEIGHT) / BENCH_WIDTH);
 
@@ -167,7 +170,10 @@ export async function measureColdRender(
       ];
       // The run is taken in rounds, every system in turn in each, so that a change in the
       // machine's other load falls on all systems alike.
-      const rounds = Math.max(1, Math.floor(format.perRun / (2 * targets.concurrency)));
+      // Each turn is several images per slot: throughput at a steady load, not the filling and
+      // draining of the slots at its start and end (every slot starting at once leaves the cores
+      // idle together during a server's work before its render, which a steady load overlaps).
+      const rounds = Math.max(1, Math.floor(format.perRun / (WAVES * targets.concurrency)));
       const chunk = Math.floor(format.perRun / rounds);
       const images = chunk * rounds;
       const seconds: Partial<Record<ColdSystem, number>> = {};
