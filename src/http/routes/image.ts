@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, isDomainError, notFound } from '../../errors/index.js';
 import type { DeliveryService, ImageAnswer } from '../../media/delivery.service.js';
+import type { VariantMeta } from '../../media/variants.service.js';
 import type { UsageMeter } from '../../media/usage.service.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { rateLimitHeaders, type RateLimiter } from '../../media/rate-limits.js';
@@ -200,6 +201,8 @@ export function memoryAnswers(
   options: MemoryAnswerOptions,
 ): (request: IncomingMessage, response: ServerResponse) => boolean {
   const { delivery, usage, metrics, limiter, requestId, clientAddress } = options;
+  const fixedHeads = new WeakMap<VariantMeta, string[]>();
+  const negotiatedHeads = new WeakMap<VariantMeta, string[]>();
   return (request, response) => {
     const started = process.hrtime.bigint();
     const { method, url, headers } = request;
@@ -218,11 +221,30 @@ export function memoryAnswers(
     if (!decisions) return false;
     const { variant, space } = answer;
     const clientLimit = decisions[0];
-    const head: Record<string, string> = {
-      'x-request-id': requestId(headers['x-request-id']),
-      ...(clientLimit ? rateLimitHeaders(clientLimit) : {}),
-      ...variantHeaders(answer, Number(process.hrtime.bigint() - started) / 1e6),
-    };
+    // The headers every answer of this variant shares are made once (as the route makes them).
+    const byMeta = answer.vary ? negotiatedHeads : fixedHeads;
+    let shared = byMeta.get(variant.meta);
+    if (!shared) {
+      const { 'server-timing': _timing, ...rest } = variantHeaders(answer, 0);
+      shared = Object.entries(rest).flat();
+      byMeta.set(variant.meta, shared);
+    }
+    const head = [
+      ...shared,
+      'x-request-id',
+      requestId(headers['x-request-id']),
+      'server-timing',
+      `cache;desc="memory", total;dur=${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)}`,
+    ];
+    if (clientLimit)
+      head.push(
+        'ratelimit-limit',
+        String(clientLimit.limit),
+        'ratelimit-remaining',
+        String(clientLimit.remaining),
+        'ratelimit-reset',
+        String(clientLimit.resetSeconds),
+      );
     metrics.cacheHits.inc({ layer: variant.layer });
     let status = 200;
     if (notModified(headers['if-none-match'], variant.meta.sha256)) {
@@ -231,7 +253,7 @@ export function memoryAnswers(
       metrics.recordImage(space.id, 0);
       response.writeHead(304, head).end();
     } else {
-      head['content-length'] = String(variant.data.length);
+      head.push('content-length', String(variant.data.length));
       if (method === 'HEAD') response.writeHead(200, head).end();
       else {
         usage.recordServe(space, variant.data.length, variant.meta.key);
