@@ -214,7 +214,7 @@ describeFaults(
         RATE_LIMIT_RENDERS_PER_MINUTE: '0',
         RATE_LIMIT_GRAPHQL_PER_MINUTE: '0',
       });
-      worker = startWorkerProcess(work, api.env);
+      worker = await startWorkerProcess(work, api.env);
 
       const uploaded = await upload('rocket.jpg');
       assetId = uploaded.data!.uploadAsset.id;
@@ -458,7 +458,7 @@ describeFaults(
         }
 
         // a new worker takes over the queue: new jobs are done
-        worker = startWorkerProcess(work, api.env, 'worker-2');
+        worker = await startWorkerProcess(work, api.env, 'worker-2');
         const next = await upload('coffee.png');
         const nextRow = row(next.data!.uploadAsset.id);
         await waitFor(

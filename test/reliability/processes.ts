@@ -403,16 +403,33 @@ export async function startTesseraProcess(
   };
 }
 
-/** `src/worker.ts` (BullMQ job worker) in a process of its own, with the API node's environment. */
-export function startWorkerProcess(
+/**
+ * `src/worker.ts` (BullMQ job worker) in a process of its own, with the API node's environment;
+ * resolves once it says it is running (its components are connected), so that faults a test
+ * causes next hit a running worker, not one still starting.
+ * @throws Error with its log when it exits first or is not running within a minute.
+ */
+export async function startWorkerProcess(
   workDir: string,
   env: Readonly<Record<string, string>>,
   name = 'worker',
-): Child {
-  return startChild(name, process.execPath, [...TS_NODE, 'src/worker.ts'], {
+): Promise<Child> {
+  const child = startChild(name, process.execPath, [...TS_NODE, 'src/worker.ts'], {
     env: { ...env, BOOTSTRAP: 'never' },
     logFile: join(workDir, `${name}.log`),
   });
+  try {
+    await waitFor(
+      name,
+      async () => !child.alive() || child.log(100_000).includes('Tessera worker running'),
+      60_000,
+    );
+    if (!child.alive()) throw new Error(`${name} exited before it was running`);
+  } catch (error) {
+    await child.stop('SIGKILL');
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${child.log()}`);
+  }
+  return child;
 }
 
 /** A fresh temporary directory for one suite's processes and logs. */
