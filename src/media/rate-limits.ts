@@ -90,13 +90,7 @@ export class RateLimiter {
       this.windows.delete(key);
       local = undefined;
     }
-    if (local) {
-      const value = local.shared + local.sending + local.pending + 1;
-      if (limit >= LOCAL_MIN_LIMIT && value * 2 <= limit) {
-        local.pending += 1;
-        return decisionOf(value, limit, (local.resetAt - now) / 1000);
-      }
-    }
+    if (local && decidedHere(local, limit)) return countHere(local, limit, now);
     const by = 1 + (local?.pending ?? 0);
     if (local) local.pending = 0;
     try {
@@ -124,15 +118,12 @@ export class RateLimiter {
         continue;
       }
       const local = this.windows.get(`rate:${cls}:${identity}`);
-      if (!local || now >= local.resetAt || limit < LOCAL_MIN_LIMIT) return undefined;
-      if ((local.shared + local.sending + local.pending + 1) * 2 > limit) return undefined;
+      if (!local || now >= local.resetAt || !decidedHere(local, limit)) return undefined;
       windows.push(local);
     }
     return hits.map(({ cls, limit = this.perMinute[cls] }, i) => {
       const local = windows[i];
-      if (!local) return undefined;
-      local.pending += 1;
-      return decisionOf(local.shared + local.sending + local.pending, limit, (local.resetAt - now) / 1000);
+      return local && countHere(local, limit, now);
     });
   }
 
@@ -187,6 +178,17 @@ export class RateLimiter {
       this.onError(error);
     }
   }
+}
+
+/** Whether one more request in `local` is decided on this node: a large limit, far from reached. */
+function decidedHere(local: LocalWindow, limit: number): boolean {
+  return limit >= LOCAL_MIN_LIMIT && (local.shared + local.sending + local.pending + 1) * 2 <= limit;
+}
+
+/** Counts one request in `local` (see `decidedHere`). */
+function countHere(local: LocalWindow, limit: number, now: number): RateDecision {
+  local.pending += 1;
+  return decisionOf(local.shared + local.sending + local.pending, limit, (local.resetAt - now) / 1000);
 }
 
 function decisionOf(value: number, limit: number, resetInSeconds: number): RateDecision {

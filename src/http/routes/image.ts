@@ -79,6 +79,28 @@ function variantHeaders(
 }
 
 /**
+ * What a variant answer sends — 304 when `If-None-Match` names it, else its bytes (none for a
+ * HEAD) — counted by the layer that answered and, but for a HEAD, recorded as served.
+ */
+function recordVariant(
+  { variant, space }: VariantAnswer,
+  method: string | undefined,
+  ifNoneMatch: string | undefined,
+  { usage, metrics }: Pick<ImageRouteOptions, 'usage' | 'metrics'>,
+): { status: 304 } | { status: 200; body: Buffer | undefined } {
+  metrics.cacheHits.inc({ layer: variant.layer });
+  if (notModified(ifNoneMatch, variant.meta.sha256)) {
+    usage.recordServe(space, 0, variant.meta.key);
+    metrics.recordImage(space.id, 0);
+    return { status: 304 };
+  }
+  if (method === 'HEAD') return { status: 200, body: undefined };
+  usage.recordServe(space, variant.data.length, variant.meta.key);
+  metrics.recordImage(space.id, variant.data.length);
+  return { status: 200, body: variant.data };
+}
+
+/**
  * `GET|HEAD /v1/{pub|priv}/{org}/{tenant}/{space}/img/{assetId}/v{version}/{ops}.{ext}`: the
  * image endpoint. It parses, asks the delivery service, and shapes the answer: 301 to the
  * canonical URL, 304 on a matching `If-None-Match`, the bytes with their cache headers, and which
@@ -168,19 +190,11 @@ export async function registerImageRoute(
       metrics.recordImage(answer.space.id, answer.bytes);
       return reply.send(await answer.body());
     }
-    const { variant } = answer;
-    metrics.cacheHits.inc({ layer: variant.layer });
     reply.headers(variantHeaders(answer, Number(process.hrtime.bigint() - started) / 1e6));
-    if (notModified(request.headers['if-none-match'], variant.meta.sha256)) {
-      usage.recordServe(answer.space, 0, variant.meta.key);
-      metrics.recordImage(answer.space.id, 0);
-      return reply.code(304).send();
-    }
-    reply.header('content-length', String(variant.data.length));
-    if (request.method === 'HEAD') return reply.send();
-    usage.recordServe(answer.space, variant.data.length, variant.meta.key);
-    metrics.recordImage(answer.space.id, variant.data.length);
-    return reply.send(variant.data);
+    const sent = recordVariant(answer, request.method, request.headers['if-none-match'], { usage, metrics });
+    if (sent.status === 304) return reply.code(304).send();
+    reply.header('content-length', String(answer.variant.data.length));
+    return sent.body ? reply.send(sent.body) : reply.send();
   }
 }
 
@@ -219,7 +233,7 @@ export function memoryAnswers(
     if (!answer) return false;
     const decisions = limiter.tryLocal([{ cls: 'image', identity: ip }, ...answer.limits]);
     if (!decisions) return false;
-    const { variant, space } = answer;
+    const { variant } = answer;
     const clientLimit = decisions[0];
     // The headers every answer of this variant shares are made once (as the route makes them).
     const byMeta = answer.vary ? negotiatedHeads : fixedHeads;
@@ -245,24 +259,11 @@ export function memoryAnswers(
         'ratelimit-reset',
         String(clientLimit.resetSeconds),
       );
-    metrics.cacheHits.inc({ layer: variant.layer });
-    let status = 200;
-    if (notModified(headers['if-none-match'], variant.meta.sha256)) {
-      status = 304;
-      usage.recordServe(space, 0, variant.meta.key);
-      metrics.recordImage(space.id, 0);
-      response.writeHead(304, head).end();
-    } else {
-      head.push('content-length', String(variant.data.length));
-      if (method === 'HEAD') response.writeHead(200, head).end();
-      else {
-        usage.recordServe(space, variant.data.length, variant.meta.key);
-        metrics.recordImage(space.id, variant.data.length);
-        response.writeHead(200, head).end(variant.data);
-      }
-    }
+    const sent = recordVariant(answer, method, headers['if-none-match'], { usage, metrics });
+    if (sent.status === 200) head.push('content-length', String(variant.data.length));
+    response.writeHead(sent.status, head).end(sent.status === 200 ? sent.body : undefined);
     metrics.httpDuration.observe(
-      { method, route: IMAGE_ROUTE, status: String(status) },
+      { method, route: IMAGE_ROUTE, status: String(sent.status) },
       Number(process.hrtime.bigint() - started) / 1e9,
     );
     return true;
