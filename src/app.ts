@@ -5,6 +5,7 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
@@ -164,7 +165,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       ? new MemoryState()
       : new RedisState({ url: config.redisUrl, prefix: config.redisPrefix });
   const rawStore = createStore(config);
-  const metrics = new Metrics(() => queue.counts());
+  const metrics = new Metrics(() => queue.counts(), config.workers > 1 && cluster.isWorker);
   const store = measuredStore(rawStore, metrics);
 
   const db = registry.dataSource;

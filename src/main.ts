@@ -1,12 +1,13 @@
 /**
  * `npm start`: runs Tessera. With no environment, everything is embedded (PGlite, local disk,
  * in-process cache and jobs) under $DATA_DIR; on the first embedded start an organization, tenant,
- * space and admin key are created and written to $DATA_DIR/bootstrap.json.
+ * space and admin key are created and written to $DATA_DIR/bootstrap.json. With WORKERS above 1,
+ * this process is the primary of that many server processes (src/cluster.ts), each of which runs
+ * what follows.
  */
+import cluster from 'node:cluster';
 import { join } from 'node:path';
-import { createTessera } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
-import { DataDirInUseError } from './db/embedded-postgres.js';
 
 function configOrExit(): Config {
   try {
@@ -22,6 +23,18 @@ function configOrExit(): Config {
 
 async function main(): Promise<void> {
   const config = configOrExit();
+  if (config.workers > 1 && cluster.isPrimary) {
+    // the primary loads only what supervising takes: its workers load the server
+    const [{ runPrimary }, { createLogger }] = await Promise.all([
+      import('./cluster.js'),
+      import('./observability/logger.js'),
+    ]);
+    process.exit(await runPrimary(config, createLogger(config.logLevel)));
+  }
+  const [{ createTessera }, { DataDirInUseError }] = await Promise.all([
+    import('./app.js'),
+    import('./db/embedded-postgres.js'),
+  ]);
   let tessera;
   try {
     tessera = await createTessera(config);
@@ -55,18 +68,20 @@ async function main(): Promise<void> {
   await tessera.http.listen({ host: config.host, port: config.port });
   const address = tessera.http.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  process.stdout.write(
-    [
-      '',
-      `Tessera is running on http://localhost:${port}`,
-      `  GraphQL playground: http://localhost:${port}/graphql`,
-      `  registry: ${config.embedded.registry ? `embedded PGlite (${join(config.dataPath, 'registry')})` : 'PostgreSQL'}`,
-      `  storage:  ${config.embedded.storage ? `local disk (${join(config.dataPath, 'objects')})` : `S3 bucket ${config.s3Bucket}`}`,
-      `  cache:    ${config.embedded.cache ? 'in-process' : 'Redis'}`,
-      ...(config.embedded.registry ? [`  credentials: ${bootstrapFile}`] : []),
-      '',
-    ].join('\n'),
-  );
+  // one banner for the server, from its first process
+  if (!cluster.isWorker || cluster.worker?.id === 1)
+    process.stdout.write(
+      [
+        '',
+        `Tessera is running on http://localhost:${port}`,
+        `  GraphQL playground: http://localhost:${port}/graphql`,
+        `  registry: ${config.embedded.registry ? `embedded PGlite (${join(config.dataPath, 'registry')})` : 'PostgreSQL'}`,
+        `  storage:  ${config.embedded.storage ? `local disk (${join(config.dataPath, 'objects')})` : `S3 bucket ${config.s3Bucket}`}`,
+        `  cache:    ${config.embedded.cache ? 'in-process' : 'Redis'}`,
+        ...(config.embedded.registry ? [`  credentials: ${bootstrapFile}`] : []),
+        '',
+      ].join('\n'),
+    );
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {

@@ -3,7 +3,7 @@
  * default and description; `loadConfig` validates all of them and fails fast naming the variable.
  * The README's configuration reference is generated from the same table (`describeConfig`).
  */
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { resolve } from 'node:path';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -119,6 +119,18 @@ const spec = {
   nodeEnv: oneOf('NODE_ENV', 'Runtime mode.', ['development', 'production', 'test'], 'development'),
   host: str('HOST', 'Interface the HTTP server listens on.', '0.0.0.0'),
   port: int('PORT', 'HTTP port.', 4000, 0, 65535),
+  workers: {
+    env: 'WORKERS',
+    doc: 'Server processes sharing the port, `auto` for one per CPU. Render slots and render memory are divided among them; more than one needs DATABASE_URL and REDIS_URL (an embedded registry and in-process state belong to one process).',
+    defaultDoc: '1',
+    parse: (raw) => {
+      if (raw === undefined || raw === '') return 1;
+      if (raw.trim() === 'auto') return availableParallelism();
+      if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > 256)
+        throw new ConfigError('WORKERS', `must be auto or an integer between 1 and 256 (got "${raw}")`);
+      return Number(raw);
+    },
+  } satisfies VarSpec<number>,
   dataDir: str(
     'DATA_DIR',
     'Directory for embedded data: PGlite registry, local objects, bootstrap.json.',
@@ -202,7 +214,7 @@ const spec = {
   maxOperations: int('MAX_OPERATIONS', 'Most operations in one transform.', 24, 1, 100),
   maxConcurrentRenders: int(
     'MAX_CONCURRENT_RENDERS',
-    'Renders running at once per process. Default: number of CPUs.',
+    'Renders running at once in the server (each of WORKERS processes runs an even share, at least one). Default: number of CPUs.',
     cpus().length,
     1,
     256,
@@ -223,7 +235,7 @@ const spec = {
   ),
   renderMemoryBytes: int(
     'RENDER_MEMORY_BYTES',
-    'Estimated decode and encode memory all renders of a process may hold at once; renders wait for room, and one larger than this is refused.',
+    'Estimated decode and encode memory all renders of the server may hold at once (each of WORKERS processes holds an even share); renders wait for room, and one larger than a share is refused.',
     512 * MB,
     16 * MB,
     2 ** 40,
@@ -425,9 +437,18 @@ export function loadConfig(env: Env = process.env): Config {
       `must not exceed SIGNED_URL_MAX_SECONDS (${p.signedUrlMaxSeconds})`,
     );
   }
+  if (p.workers > 1 && (p.databaseUrl === undefined || p.redisUrl === undefined)) {
+    throw new ConfigError(
+      'WORKERS',
+      `above 1 needs DATABASE_URL and REDIS_URL: an embedded registry and in-process state belong to one process (got ${p.workers})`,
+    );
+  }
   const baseUrl = (p.publicBaseUrl ?? `http://localhost:${p.port}`).replace(/\/+$/, '');
   return {
     ...p,
+    // what each process of the server runs and holds
+    maxConcurrentRenders: Math.max(1, Math.floor(p.maxConcurrentRenders / p.workers)),
+    renderMemoryBytes: Math.max(16 * MB, Math.floor(p.renderMemoryBytes / p.workers)),
     embedded: {
       registry: p.databaseUrl === undefined,
       cache: p.redisUrl === undefined,

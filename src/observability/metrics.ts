@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Readable } from 'node:stream';
 import type {
   ByteRange,
@@ -8,6 +8,22 @@ import type {
   PresignedPost,
   WriteOptions,
 } from '../storage/object-store.js';
+
+/** A worker's request for the metrics of every worker, and the primary's answer. */
+export interface MetricsRequest {
+  readonly type: 'tessera:metrics';
+  readonly id: number;
+}
+export interface MetricsAnswer extends MetricsRequest {
+  readonly text?: string;
+  readonly error?: string;
+}
+
+export const isMetricsRequest = (message: unknown): message is MetricsRequest =>
+  typeof message === 'object' &&
+  message !== null &&
+  (message as { type?: unknown }).type === 'tessera:metrics' &&
+  typeof (message as { id?: unknown }).id === 'number';
 
 /** Most distinct spaces given a label of their own; the rest are counted as `other`. */
 const MAX_SPACE_LABELS = 200;
@@ -26,9 +42,19 @@ export class Metrics {
   readonly spaceBytes: Counter<'space'>;
   private readonly spaces = new Set<string>();
 
+  /**
+   * @param clustered this process is one of several workers of a server: `text()` answers for all
+   *   of them (the primary gathers and adds up every worker's registry).
+   */
   constructor(
     queueCounts: () => Promise<{ waiting: number; active: number; delayed: number; failed: number }>,
+    private readonly clustered = false,
   ) {
+    if (clustered) {
+      AggregatorRegistry.setRegistries([this.registry]);
+      // answers the primary's requests for this worker's registry
+      new AggregatorRegistry();
+    }
     collectDefaultMetrics({ register: this.registry, prefix: 'tessera_' });
     this.httpDuration = new Histogram({
       name: 'tessera_http_request_duration_seconds',
@@ -74,6 +100,8 @@ export class Metrics {
       help: 'Background jobs by state.',
       labelNames: ['state'],
       registers: [this.registry],
+      // every worker reads the same queue
+      aggregator: 'first',
       async collect() {
         try {
           const c = await queueCounts();
@@ -100,6 +128,8 @@ export class Metrics {
       help,
       labelNames: [...labelNames],
       registers: [this.registry],
+      // read from shared state: every worker reads the same values
+      aggregator: 'first',
       async collect() {
         try {
           const rows = await read();
@@ -128,9 +158,52 @@ export class Metrics {
     if (bytes > 0) this.spaceBytes.inc({ space }, bytes);
   }
 
+  /**
+   * The Prometheus text of this process, or of every worker of the server when clustered.
+   * @throws Error when the primary does not answer within 5 s.
+   */
   async text(): Promise<string> {
-    return this.registry.metrics();
+    return this.clustered ? fromPrimary() : this.registry.metrics();
   }
+}
+
+let asked = 0;
+const waiting = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
+
+/** Asks the primary process for the metrics of every worker. */
+function fromPrimary(): Promise<string> {
+  const send = process.send?.bind(process);
+  if (!send) return Promise.reject(new Error('not a worker process: no primary to ask'));
+  if (asked === 0)
+    process.on('message', (message: unknown) => {
+      if (!isMetricsRequest(message)) return;
+      const answer = message as MetricsAnswer;
+      const pending = waiting.get(answer.id);
+      if (!pending) return;
+      waiting.delete(answer.id);
+      if (answer.text !== undefined) pending.resolve(answer.text);
+      else pending.reject(new Error(`metrics of the workers: ${answer.error ?? 'no answer'}`));
+    });
+  asked += 1;
+  const id = asked;
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      waiting.delete(id);
+      reject(new Error('metrics of the workers: the primary did not answer in 5 s'));
+    }, 5_000);
+    waiting.set(id, {
+      resolve: (text) => {
+        clearTimeout(timer);
+        resolve(text);
+      },
+      reject: (error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    });
+    const request: MetricsRequest = { type: 'tessera:metrics', id };
+    send(request);
+  });
 }
 
 /** An object store that times each operation into the metrics. */

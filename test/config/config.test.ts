@@ -32,9 +32,35 @@ describe('configuration', () => {
     [{ S3_FORCE_PATH_STYLE: 'maybe' }, 'S3_FORCE_PATH_STYLE'],
     [{ S3_ACCESS_KEY_ID: 'id-without-secret' }, 'S3_SECRET_ACCESS_KEY'],
     [{ MAX_UPLOAD_BYTES: '-1' }, 'MAX_UPLOAD_BYTES'],
+    [{ WORKERS: 'many' }, 'WORKERS'],
+    [{ WORKERS: '0' }, 'WORKERS'],
+    // an embedded registry and in-process state belong to one process
+    [{ WORKERS: '2' }, 'WORKERS'],
+    [{ WORKERS: '2', DATABASE_URL: 'postgres://db/tessera' }, 'WORKERS'],
+    [{ WORKERS: '2', REDIS_URL: 'redis://cache:6379' }, 'WORKERS'],
   ])('refuses %j naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
+  });
+
+  it('divides render slots and render memory among WORKERS processes', () => {
+    const shared = { DATABASE_URL: 'postgres://db/tessera', REDIS_URL: 'redis://cache:6379' };
+    const one = loadConfig({
+      ...shared,
+      MAX_CONCURRENT_RENDERS: '4',
+      RENDER_MEMORY_BYTES: String(512 * 2 ** 20),
+    });
+    expect([one.workers, one.maxConcurrentRenders, one.renderMemoryBytes]).toEqual([1, 4, 512 * 2 ** 20]);
+    const two = loadConfig({
+      ...shared,
+      WORKERS: '2',
+      MAX_CONCURRENT_RENDERS: '4',
+      RENDER_MEMORY_BYTES: String(512 * 2 ** 20),
+    });
+    expect([two.workers, two.maxConcurrentRenders, two.renderMemoryBytes]).toEqual([2, 2, 256 * 2 ** 20]);
+    // every process renders, however few slots there are
+    expect(loadConfig({ ...shared, WORKERS: '3', MAX_CONCURRENT_RENDERS: '2' }).maxConcurrentRenders).toBe(1);
+    expect(loadConfig({ ...shared, WORKERS: 'auto' }).workers).toBeGreaterThanOrEqual(1);
   });
 
   it('documents every variable', () => {
