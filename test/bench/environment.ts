@@ -153,24 +153,35 @@ export function hostEnv(): Record<string, string> {
 export const BUILT_SERVER = join(repoRoot, 'dist', 'src', 'main.js');
 
 /**
- * Starts Tessera as a child process (the built server) and waits for /healthz.
+ * Starts Tessera as a child process (the built server) and waits for /healthz, and with
+ * `WORKERS` in `env` until every worker listens.
  * @throws Error when the server is not built or does not start.
  */
 export async function startTesseraProcess(
   components: Components,
   dataDir: string,
   port: number,
+  { env = {}, name = 'tessera' }: { env?: Record<string, string>; name?: string } = {},
 ): Promise<{ server: ServerProcess; endpoint: TesseraEndpoint }> {
   if (!existsSync(BUILT_SERVER)) throw new Error(`${BUILT_SERVER} is missing: run npm run build first`);
+  const logFile = join(dataDir, `${name}.log`);
   const server = await startServer({
-    name: 'tessera',
+    name,
     command: process.execPath,
     args: [BUILT_SERVER],
     cwd: repoRoot,
-    env: { ...hostEnv(), ...tesseraEnv(components, dataDir, port) },
-    logFile: join(dataDir, 'tessera.log'),
+    env: { ...hostEnv(), ...tesseraEnv(components, dataDir, port), ...env },
+    logFile,
     readyUrl: `http://127.0.0.1:${port}/healthz`,
   });
+  if (env.WORKERS !== undefined) {
+    const deadline = Date.now() + 60_000;
+    while (!readFileSync(logFile, 'utf8').includes('worker processes on port')) {
+      if (Date.now() > deadline || server.exitCode !== undefined)
+        throw new Error(`${name}: its workers did not all start: see ${logFile}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
   const boot = bootstrapOf(dataDir);
   return {
     server,

@@ -304,6 +304,15 @@ async function main(): Promise<void> {
       track(fastify.server);
       const nginx = r.machine.nginx ? await startNginx(variantFile, 'variant.jpg', work) : undefined;
       if (nginx) track(nginx.server);
+      // Tessera as one process per core, as nginx runs (several processes need PostgreSQL and Redis)
+      const workers =
+        components.registry === 'postgres' && components.cache === 'redis'
+          ? await startTesseraProcess(components, dataDir, await freePort(), {
+              env: { WORKERS: 'auto' },
+              name: 'tessera-workers',
+            })
+          : undefined;
+      if (workers) track(workers.server);
       const warmSeconds = 2;
       const connections = 32;
       r.warm = {
@@ -311,6 +320,14 @@ async function main(): Promise<void> {
           {
             servers: {
               tessera: { url: hitUrl, pid: tessera.pid },
+              ...(workers
+                ? {
+                    workers: {
+                      url: hitUrl.replace(endpoint.baseUrl, workers.endpoint.baseUrl),
+                      pid: workers.server.pid,
+                    },
+                  }
+                : {}),
               node: { url: memory.url, pid: memory.server.pid },
               fastify: { url: fastify.url, pid: fastify.server.pid },
               ...(nginx ? { nginx: { url: nginx.url, pid: nginx.server.pid } } : {}),
@@ -327,6 +344,7 @@ async function main(): Promise<void> {
         seconds: warmSeconds,
         tool,
       };
+      await stop(workers?.server);
       await stop(memory.server);
       await stop(fastify.server);
       await stop(nginx?.server);

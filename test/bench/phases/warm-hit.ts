@@ -8,9 +8,10 @@
 import { httpLoad, type LoadResult, type LoadTool } from '../load.js';
 import { cpuSecondsOf, processTree } from '../processes.js';
 
-export type WarmServer = 'tessera' | 'node' | 'fastify' | 'nginx';
+/** `workers`: Tessera as one process per core (WORKERS), as nginx runs one worker per core. */
+export type WarmServer = 'tessera' | 'workers' | 'node' | 'fastify' | 'nginx';
 
-export const WARM_SERVERS: readonly WarmServer[] = ['tessera', 'node', 'fastify', 'nginx'];
+export const WARM_SERVERS: readonly WarmServer[] = ['tessera', 'workers', 'node', 'fastify', 'nginx'];
 
 export interface WarmTargets {
   /** Each server's URL and process id (its children's CPU is counted too). */
@@ -30,6 +31,8 @@ export interface WarmResult {
   readonly runs: Partial<Record<WarmServer, WarmRun[]>>;
   /** Tessera ÷ nginx, per run. */
   readonly vsNginx: number[];
+  /** Tessera with a process per core ÷ nginx, per run (when measured). */
+  readonly workersVsNginx: number[];
   /** Tessera ÷ the Node memory server, per run. */
   readonly vsNode: number[];
   /** Tessera ÷ the bare Fastify route, per run. */
@@ -61,7 +64,7 @@ export async function measureWarmHit(
       seconds: 1,
       tool: targets.tool,
     });
-  const result: WarmResult = { runs: {}, vsNginx: [], vsNode: [], vsFastify: [] };
+  const result: WarmResult = { runs: {}, vsNginx: [], workersVsNginx: [], vsNode: [], vsFastify: [] };
   for (let run = 0; run < targets.runs; run += 1) {
     const rates: Partial<Record<WarmServer, number>> = {};
     for (let i = 0; i < servers.length; i += 1) {
@@ -83,6 +86,8 @@ export async function measureWarmHit(
       );
     }
     if (rates.nginx !== undefined) result.vsNginx.push(rates.tessera! / rates.nginx);
+    if (rates.nginx !== undefined && rates.workers !== undefined)
+      result.workersVsNginx.push(rates.workers / rates.nginx);
     if (rates.node !== undefined) result.vsNode.push(rates.tessera! / rates.node);
     if (rates.fastify !== undefined) result.vsFastify.push(rates.tessera! / rates.fastify);
   }
