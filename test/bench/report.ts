@@ -202,6 +202,11 @@ export function renderReport(results: BenchResults): string {
           return `${f.format} ${m(t.clientMs)} / ${m(t.serverMs)} / ${m(t.renderMs)}`;
         })
         .join('; ')}`,
+      `Load generator (the bench process, Node http, kept-alive connections), CPU ms per image asked: ${cold.formats
+        .map(
+          (f) => `${f.format} Tessera ${s(f.clientCpuMs.tessera ?? [])}, ipx ${s(f.clientCpuMs.ipx ?? [])}`,
+        )
+        .join('; ')}`,
       '',
     );
   }

@@ -4,6 +4,7 @@
  * the same concurrency for all: Tessera's render limit. Systems are measured in turn, in a rotating
  * order, and each run's ratios are taken between systems measured moments apart.
  */
+import { Agent, get } from 'node:http';
 import sharp, { type Sharp } from 'sharp';
 import { BENCH_HEIGHT, BENCH_WIDTH } from '../images.js';
 import { closedLoop } from '../load.js';
@@ -85,6 +86,8 @@ export interface ColdFormatResult {
    * the original, Sharp).
    */
   readonly tesseraTimings: { clientMs: number[]; serverMs: number[]; renderMs: number[] };
+  /** CPU time the bench process spent per image asking an HTTP system (the load generator's), ms, per run. */
+  readonly clientCpuMs: Partial<Record<'tessera' | 'ipx', number[]>>;
 }
 
 /** Images per slot in one system's turn of a round. */
@@ -94,16 +97,46 @@ const heightAt = (width: number) => Math.round((width * BENCH_HEIGHT) / BENCH_WI
 
 type Timings = ColdFormatResult['tesseraTimings'];
 
+/**
+ * The client of the HTTP systems: Node's own http on kept-alive connections. (fetch costs the
+ * bench process several times more CPU per image, taken from the cores the servers render on.)
+ */
+const agent = new Agent({ keepAlive: true });
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer;
+}
+
+function httpGet(url: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
+      );
+      response.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+const header = (answer: Answer, name: string): string | undefined => {
+  const value = answer.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+};
+
 async function fetchRender(url: string, timings?: Timings): Promise<Buffer> {
   const started = performance.now();
-  const response = await fetch(url, { redirect: 'manual' });
-  const body = Buffer.from(await response.arrayBuffer());
+  const response = await httpGet(url);
+  const { body } = response;
   if (response.status !== 200)
     throw new Error(`${url} answered ${response.status}: ${body.toString('utf8', 0, 300)}`);
   if (timings) {
-    if (response.headers.get('x-cache') !== 'render')
-      throw new Error(`${url} was answered from ${response.headers.get('x-cache')}, not rendered`);
-    const serverTiming = response.headers.get('server-timing') ?? '';
+    if (header(response, 'x-cache') !== 'render')
+      throw new Error(`${url} was answered from ${header(response, 'x-cache')}, not rendered`);
+    const serverTiming = header(response, 'server-timing') ?? '';
     timings.clientMs.push(performance.now() - started);
     timings.serverMs.push(Number(/total;dur=([\d.]+)/.exec(serverTiming)?.[1] ?? Number.NaN));
     timings.renderMs.push(Number(/render;dur=([\d.]+)/.exec(serverTiming)?.[1] ?? Number.NaN));
@@ -158,6 +191,7 @@ export async function measureColdRender(
     vsIpx: [],
     outputs: {},
     tesseraTimings: { clientMs: [], serverMs: [], renderMs: [] },
+    clientCpuMs: {},
   }));
   for (let run = 0; run < targets.runs; run += 1) {
     for (const [f, format] of formats.entries()) {
@@ -177,10 +211,12 @@ export async function measureColdRender(
       const chunk = Math.floor(format.perRun / rounds);
       const images = chunk * rounds;
       const seconds: Partial<Record<ColdSystem, number>> = {};
+      const clientCpu: Partial<Record<ColdSystem, number>> = {};
       for (let round = 0; round < rounds; round += 1) {
         for (let k = 0; k < systems.length; k += 1) {
           const system = systems[(k + run + round) % systems.length]!;
           let first: Buffer | undefined;
+          const cpuBefore = process.cpuUsage();
           seconds[system] =
             (seconds[system] ?? 0) +
             (await closedLoop(chunk, targets.concurrency, async (i) => {
@@ -193,6 +229,8 @@ export async function measureColdRender(
               );
               if (i === 0) first = body;
             }));
+          const cpu = process.cpuUsage(cpuBefore);
+          clientCpu[system] = (clientCpu[system] ?? 0) + (cpu.user + cpu.system) / 1000;
           if (run === 0 && round === 0 && first) {
             const meta = await sharp(first).metadata();
             result.outputs[system] = {
@@ -212,6 +250,8 @@ export async function measureColdRender(
       progress(
         `cold ${format.name} run ${run + 1}/${targets.runs}: ${systems.map((system) => `${system} ${perSecond[system]!.toFixed(2)}`).join(', ')} images/s`,
       );
+      for (const system of ['tessera', 'ipx'] as const)
+        (result.clientCpuMs[system] ??= []).push(clientCpu[system]! / images);
       result.vsSharp.push(perSecond.tessera! / perSecond.sharp!);
       result.vsIpx.push(perSecond.tessera! / perSecond.ipx!);
     }
