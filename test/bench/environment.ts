@@ -139,10 +139,10 @@ export function bootstrapOf(dataDir: string): { apiKey: string; spaceId: string;
   };
 }
 
-/** What a server process inherits from the bench's environment: where programs and temporary files are. */
+/** What a server process inherits from the bench's environment: where programs and temporary files are, and Node's options. */
 export function hostEnv(): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG']) {
+  for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'NODE_OPTIONS', 'MALLOC_ARENA_MAX']) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
   }

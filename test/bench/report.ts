@@ -3,7 +3,7 @@
  */
 import type { ColdFormatResult, ColdSystem } from './phases/cold-render.js';
 import type { ImageStatements, PageSizeResult } from './phases/graphql.js';
-import type { GrowthResult, MemoryBreakdown, PeakResult } from './phases/memory.js';
+import { REST_SECONDS, type GrowthResult, type MemoryBreakdown, type PeakResult } from './phases/memory.js';
 import type { SingleFlightResult } from './phases/single-flight.js';
 import { WARM_SERVERS, type WarmResult, type WarmServer } from './phases/warm-hit.js';
 import { formatNumber, formatSummary, percentile, summarize, textTable } from './stats.js';
@@ -283,8 +283,16 @@ export function renderReport(results: BenchResults): string {
       const parts = (b: MemoryBreakdown) =>
         `V8 heap ${formatNumber(b.heapUsed / MB)} used of ${formatNumber(b.heapTotal / MB)} MB, external ${formatNumber(b.external / MB)} MB`;
       rows.push(
-        ['after 1,000 mixed requests', `${formatNumber(g.after1k / MB)} MB`, parts(g.breakdown1k)],
-        ['after 10,000 mixed requests', `${formatNumber(g.after10k / MB)} MB`, parts(g.breakdown10k)],
+        [
+          `after 1,000 mixed requests, at rest (${REST_SECONDS} s)`,
+          `${formatNumber(g.after1k / MB)} MB`,
+          parts(g.breakdown1k),
+        ],
+        [
+          `after 10,000 mixed requests, at rest (${REST_SECONDS} s)`,
+          `${formatNumber(g.after10k / MB)} MB`,
+          parts(g.breakdown10k),
+        ],
         [
           'growth',
           `${(g.growth * 100).toFixed(1)} %`,

@@ -107,11 +107,21 @@ export interface GrowthResult {
   readonly seconds: number;
 }
 
+/** How long the server rests before its RSS is read: V8 gives back collected heap only after some idle seconds. */
+export const REST_SECONDS = 20;
+
+/**
+ * The process's RSS at rest: the median of the readings of the last 2 s of a rest of
+ * `REST_SECONDS` without requests. (Read at once, RSS holds however much garbage the last
+ * requests left uncollected, which swings by tens of MB from one run to the next; at rest V8's
+ * memory reducer has collected it and a leak is what remains.)
+ */
 const settledRss = async (pid: number): Promise<number> => {
   const readings: number[] = [];
-  for (let i = 0; i < 5; i += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    readings.push(rssOf(pid));
+  const count = REST_SECONDS * 2;
+  for (let i = 0; i < count; i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    if (i >= count - 4) readings.push(rssOf(pid));
   }
   return readings.sort((a, b) => a - b)[2]!;
 };
