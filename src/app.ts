@@ -66,6 +66,7 @@ import { noPurge, type PurgeHook } from './media/purge.js';
 import { UploadsService } from './media/uploads.service.js';
 import { AddressGuard } from './net/address-guard.js';
 import { WebhookPurgeHook } from './net/purge-webhook.js';
+import { collectWhenIdle } from './observability/idle-gc.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { measuredStore, Metrics } from './observability/metrics.js';
 import { SigningKeyService } from './signing/signing-keys.service.js';
@@ -80,6 +81,8 @@ const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 /** A client that stalls mid-request cannot hold a connection for ever. */
 const REQUEST_TIMEOUT_MS = 300_000;
 const CONNECTION_TIMEOUT_MS = 30_000;
+/** A server without requests for this long after a burst collects the burst's garbage. */
+const IDLE_COLLECTION_MS = 5_000;
 
 export interface TesseraServices extends GraphQLServices {
   readonly delivery: DeliveryService;
@@ -381,6 +384,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         })
       : undefined;
   let connections: Connections | undefined;
+  let stopIdleCollection: (() => void) | undefined;
   const http: FastifyInstance = Fastify({
     serverFactory: (route) => {
       const server = createServer((request, response) => {
@@ -388,6 +392,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         if (connections?.ending || !fromMemory?.(request, response)) route(request, response);
       });
       connections = new Connections(server);
+      stopIdleCollection = collectWhenIdle(server, IDLE_COLLECTION_MS);
       // as Fastify sets up a server of its own
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       server.requestTimeout = REQUEST_TIMEOUT_MS;
@@ -417,6 +422,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     },
   });
   http.addHook('preClose', (done) => {
+    stopIdleCollection?.();
     connections?.close();
     done();
   });

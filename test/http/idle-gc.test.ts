@@ -1,0 +1,64 @@
+/**
+ * Memory given back between bursts: a server that answered requests and then had none for the
+ * idle time runs one full collection (seen as a major GC by Node's performance observer), and
+ * none while it keeps answering or after it has collected once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer, type Server } from 'node:http';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { collectWhenIdle } from '../../src/observability/idle-gc.js';
+
+const IDLE_MS = 300;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('full collection when idle', () => {
+  let server: Server;
+  let url: string;
+  let stop: () => void;
+  const majors: number[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const { detail } = entry as unknown as { detail?: { kind?: number } };
+      if (detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors.push(Date.now());
+    }
+  });
+
+  beforeAll(async () => {
+    server = createServer((_request, response) => {
+      // some garbage per request, as a real answer makes
+      const parts = Array.from({ length: 2000 }, (_, i) => ({ i, text: `part ${i}` }));
+      response.end(String(parts.length));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
+    stop = collectWhenIdle(server, IDLE_MS);
+    observer.observe({ entryTypes: ['gc'] });
+  });
+
+  afterAll(async () => {
+    observer.disconnect();
+    stop();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('collects once after a burst, and not again while idle', async () => {
+    // requests keep coming for 4 idle periods
+    const busyUntil = Date.now() + 4 * IDLE_MS;
+    majors.length = 0;
+    while (Date.now() < busyUntil) {
+      const response = await fetch(url);
+      expect(await response.text()).toBe('2000');
+      await sleep(20);
+    }
+    const lastRequest = Date.now();
+    // then idle: one collection within two idle periods of the last request
+    await sleep(3 * IDLE_MS);
+    const after = majors.filter((at) => at > lastRequest);
+    expect(after).toHaveLength(1);
+    expect(after[0]! - lastRequest).toBeLessThanOrEqual(2 * IDLE_MS + 100);
+    // and none more while nothing happens
+    await sleep(3 * IDLE_MS);
+    expect(majors.filter((at) => at > lastRequest)).toHaveLength(1);
+  });
+});
