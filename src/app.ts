@@ -260,6 +260,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         timeoutSeconds: config.renderTimeoutSeconds,
       },
       memoryBytes: config.variantCacheBytes,
+      originalBytes: config.originalCacheBytes,
       sharedMaxBytes: config.sharedCacheMaxBytes,
       sharedTtlSeconds: config.sharedCacheTtlSeconds,
       avifEffort: config.avifEffort,

@@ -275,6 +275,13 @@ const spec = {
     31_536_000,
   ),
   variantCacheBytes: int('VARIANT_CACHE_BYTES', 'In-process LRU of hot variant bytes.', 128 * MB, 0, 2 ** 40),
+  originalCacheBytes: int(
+    'ORIGINAL_CACHE_BYTES',
+    'In-process LRU of originals read for renders, so that the next variants of the same image (srcset widths, eager presets) do not read it from storage again; 0 turns it off.',
+    64 * MB,
+    0,
+    2 ** 40,
+  ),
   signedUrlDefaultSeconds: int(
     'SIGNED_URL_DEFAULT_SECONDS',
     'Lifetime of signed URLs when the client does not ask.',

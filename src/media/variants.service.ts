@@ -70,6 +70,8 @@ export interface VariantsOptions {
   readonly renderLimits: RenderLimits;
   /** In-process LRU of hot variant bytes, bytes. */
   readonly memoryBytes: number;
+  /** In-process LRU of originals read for renders, bytes (0: none). */
+  readonly originalBytes?: number;
   /** Variants up to this size are also kept in the shared cache (Redis). */
   readonly sharedMaxBytes: number;
   readonly sharedTtlSeconds: number;
@@ -182,6 +184,10 @@ const metaOf = (row: VariantEntity): VariantMeta => ({
  */
 export class VariantsService {
   private readonly hot: LRUCache<string, { meta: VariantMeta; data: Buffer }>;
+  /** Originals by storage key (content-addressed: a replaced image has a new key). */
+  private readonly originals: LRUCache<string, Buffer> | undefined;
+  /** Reads of originals under way, so that renders of one image at once read it once. */
+  private readonly reading = new Map<string, Promise<Buffer>>();
   private readonly inFlight = new Map<string, Promise<DeliveredVariant>>();
   /** Rendered variants on their way to storage and the registry. */
   private readonly storing = new Map<string, Promise<void>>();
@@ -199,6 +205,11 @@ export class VariantsService {
       sizeCalculation: (entry) => Math.max(1, entry.data.length),
       max: 100_000,
     });
+    const originalBytes = options.originalBytes ?? 0;
+    this.originals =
+      originalBytes > 0
+        ? new LRUCache({ maxSize: originalBytes, sizeCalculation: (data) => Math.max(1, data.length) })
+        : undefined;
   }
 
   /** Resolves when every variant rendered so far is stored with its row (or failed to be). */
@@ -504,8 +515,18 @@ export class VariantsService {
    * moment later. Missing while the asset is current is a fault of storage, and stays one.
    */
   private async readOriginal(asset: AssetEntity): Promise<Buffer> {
+    const key = asset.storageKey;
+    const cached = this.originals?.get(key);
+    if (cached) return cached;
+    let reading = this.reading.get(key);
+    if (!reading) {
+      reading = this.store.readBuffer(key).finally(() => this.reading.delete(key));
+      this.reading.set(key, reading);
+    }
     try {
-      return await this.store.readBuffer(asset.storageKey);
+      const data = await reading;
+      this.originals?.set(key, data);
+      return data;
     } catch (error) {
       if (error instanceof ObjectNotFoundError && !(await isCurrentVersion(this.db, asset.id, asset.version)))
         throw new DomainError(

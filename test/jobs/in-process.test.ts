@@ -16,7 +16,11 @@ describeWith([], 'jobs: the in-process queue', () => {
   let t: TestTessera;
 
   beforeAll(async () => {
-    t = await startTestTessera({ storage: 'local', env: { JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '50' } });
+    t = await startTestTessera({
+      storage: 'local',
+      // originals are spoilt in storage below: none is kept in memory to hide that
+      env: { JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '50', ORIGINAL_CACHE_BYTES: '0' },
+    });
   }, 60_000);
 
   afterAll(async () => {

@@ -5,8 +5,9 @@
  * is used again once it is back. PostgreSQL restarted: requests fail cleanly (503 problem documents,
  * SERVICE_UNAVAILABLE GraphQL errors), the process lives, everything works again within seconds.
  * S3 stopped: uploads fail with SERVICE_UNAVAILABLE and leave no row, cached variants are still
- * served. The worker killed in the middle of a render: no variant row without its object and no
- * object without its row but whole ones (fsck removes those), and a new worker carries on.
+ * served, and so are new variants of an original the process holds in memory. The worker killed
+ * in the middle of a render: no variant row without its object and no object without its row but
+ * whole ones (fsck removes those), and a new worker carries on.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync, rmSync } from 'node:fs';
@@ -342,6 +343,14 @@ describeFaults(
     }, 60_000);
 
     it('refuses uploads with SERVICE_UNAVAILABLE while S3 is down, leaving no rows, and still serves cached variants', async () => {
+      // an image this API process has never read (its eager presets render in the worker)
+      const unread = await upload('astronaut.png');
+      const unreadUrl = (
+        await gql<{ asset: { url: string } }>(
+          `query($id: ID!) { asset(id: $id) { url(transform: { width: 99, format: JPG }) } }`,
+          { id: unread.data!.uploadAsset.id },
+        )
+      ).data!.asset.url;
       const rowsBefore = await assetRows();
       // the large variants into Redis again (it came back empty), the small ones into the process
       // again (the renders of the test above took their place)
@@ -384,8 +393,12 @@ describeFaults(
             layer: urls.small.includes(url) ? 'memory' : 'redis',
           });
         }
-        // what needs storage is refused cleanly
-        for (const url of [urls.original, urls.small[0]!.replace('w_100', 'w_99')]) {
+        // a new variant of an image whose original this process holds is rendered and answered
+        // (it cannot be stored: the next request renders it again)
+        const fromHeld = await request('image', urls.small[0]!.replace('w_100', 'w_99'));
+        expect({ status: fromHeld.status, layer: fromHeld.layer }).toEqual({ status: 200, layer: 'render' });
+        // what needs storage is refused cleanly: the original, a variant of an image not held
+        for (const url of [urls.original, unreadUrl]) {
           const answer = await request('image', url);
           expect({
             url,
