@@ -1,6 +1,7 @@
 /**
- * The reference servers, each in a process of its own on loopback: ipx (cold renders), a minimal
- * Node server answering from memory and nginx answering from disk (warm hits).
+ * The reference servers, each in a process of its own on loopback: ipx and Sharp behind Node's
+ * http (cold renders), a minimal Node server answering from memory and nginx answering from disk
+ * (warm hits).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,34 @@ export async function startIpx(
     cwd: repoRoot,
     env: { ...hostEnv(), NODE_ENV: 'production' },
     logFile: join(logDir, 'ipx.log'),
+    readyUrl: `http://127.0.0.1:${port}/`,
+  });
+  return { server, baseUrl: `http://127.0.0.1:${port}` };
+}
+
+/** Sharp behind Node's own http, `file` in memory: URLs `/{jpeg|webp|avif}/{width}`. */
+export async function startSharpServer(
+  file: string,
+  size: { width: number; height: number },
+  avifEffort: number,
+  logDir: string,
+): Promise<{ server: ServerProcess; baseUrl: string }> {
+  const port = await freePort();
+  const server = await startServer({
+    name: 'sharp-http',
+    command: process.execPath,
+    args: [
+      ...SWC,
+      join(repoRoot, 'test/bench/servers/sharp-server.ts'),
+      file,
+      String(port),
+      String(size.width),
+      String(size.height),
+      String(avifEffort),
+    ],
+    cwd: repoRoot,
+    env: { ...hostEnv(), NODE_ENV: 'production' },
+    logFile: join(logDir, 'sharp-http.log'),
     readyUrl: `http://127.0.0.1:${port}/`,
   });
   return { server, baseUrl: `http://127.0.0.1:${port}` };

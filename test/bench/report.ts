@@ -57,6 +57,11 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): Target[
       threshold: 0.9,
       unit: '×',
       measured: median(format.vsSharp),
+      // what answering over HTTP costs, even with nothing else to do, on these cores
+      note:
+        format.httpOverSharp.length > 0
+          ? `Sharp behind bare Node http: ${formatNumber(median(format.httpOverSharp))} ×`
+          : undefined,
     });
     // raw Sharp in-process at the same concurrency is the machine's limit for the operation
     const bound = median(sharpOverIpx(format));
@@ -136,6 +141,7 @@ export function sharpOverIpx(format: ColdFormatResult): number[] {
 const SYSTEM_LABEL: Record<ColdSystem, string> = {
   tessera: 'Tessera',
   sharp: 'raw Sharp',
+  'sharp-http': 'Sharp behind Node http',
   ipx: 'ipx',
   'sharp-libjpeg': 'raw Sharp, libjpeg-turbo',
 };
@@ -161,8 +167,10 @@ export function renderReport(results: BenchResults): string {
       f.format,
       s(f.images.tessera ?? []),
       s(f.images.sharp ?? []),
+      s(f.images['sharp-http'] ?? []),
       s(f.images.ipx ?? []),
       s(f.vsSharp),
+      s(f.httpOverSharp),
       s(f.vsIpx),
       s(sharpOverIpx(f)),
       f.images['sharp-libjpeg'] ? s(f.images['sharp-libjpeg']) : '',
@@ -173,8 +181,10 @@ export function renderReport(results: BenchResults): string {
           'format',
           'Tessera',
           'raw Sharp',
+          'Sharp+http',
           'ipx',
           'Tessera÷Sharp',
+          'Sharp+http÷Sharp',
           'Tessera÷ipx',
           'Sharp÷ipx',
           'raw Sharp, libjpeg-turbo q80',

@@ -34,7 +34,7 @@ import {
   tesseraEnv,
   type Components,
 } from './environment.js';
-import { makeBenchPhoto, makeLargePhoto, makeLibrary } from './images.js';
+import { BENCH_HEIGHT, BENCH_WIDTH, makeBenchPhoto, makeLargePhoto, makeLibrary } from './images.js';
 import { closedLoop, type LoadTool } from './load.js';
 import { coldFormats, measureColdRender, type ColdFormat } from './phases/cold-render.js';
 import { measureGraphQL, measureImageStatements } from './phases/graphql.js';
@@ -42,7 +42,14 @@ import { measurePeakRss, measureRssGrowth } from './phases/memory.js';
 import { measureSingleFlight } from './phases/single-flight.js';
 import { measureWarmHit } from './phases/warm-hit.js';
 import { freePort, onPath, type ServerProcess } from './processes.js';
-import { nginxVersion, startFastifyServer, startIpx, startMemoryServer, startNginx } from './references.js';
+import {
+  nginxVersion,
+  startFastifyServer,
+  startIpx,
+  startMemoryServer,
+  startNginx,
+  startSharpServer,
+} from './references.js';
 import { evaluateTargets, renderReport, withVerdicts, type BenchResults } from './report.js';
 
 const LIMIT_SECONDS = Number(process.env.BENCH_LIMIT_SECONDS ?? 270);
@@ -268,7 +275,16 @@ async function main(): Promise<void> {
       templates.set(format.name, await urlTemplate(endpoint, benchAsset.id, format.tessera, 719));
     const ipx = measures('cold') ? await startIpx(ipxDir, work) : undefined;
     if (ipx) track(ipx.server);
-    if (ipx)
+    const sharpHttp = measures('cold')
+      ? await startSharpServer(
+          bench.path,
+          { width: BENCH_WIDTH, height: BENCH_HEIGHT },
+          config.avifEffort,
+          work,
+        )
+      : undefined;
+    if (sharpHttp) track(sharpHttp.server);
+    if (ipx && sharpHttp)
       r.cold = {
         concurrency: config.maxConcurrentRenders,
         runs: RUNS,
@@ -277,6 +293,7 @@ async function main(): Promise<void> {
           {
             tesseraUrl: (format, width) => templates.get(format.name)!.replace('{w}', String(width)),
             ipxUrl: (format, width) => `${ipx.baseUrl}/w_${width},${format.ipx}/bench.jpg`,
+            sharpHttpUrl: (format, width) => `${sharpHttp.baseUrl}/${format.name}/${width}`,
             source: bench.bytes,
             concurrency: config.maxConcurrentRenders,
             runs: RUNS,
@@ -285,6 +302,7 @@ async function main(): Promise<void> {
         ),
       };
     await stop(ipx?.server);
+    await stop(sharpHttp?.server);
 
     if (measures('warm')) {
       // Warm hit (rendered by the cold render, or now)

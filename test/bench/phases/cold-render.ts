@@ -9,7 +9,8 @@ import sharp, { type Sharp } from 'sharp';
 import { BENCH_HEIGHT, BENCH_WIDTH } from '../images.js';
 import { closedLoop } from '../load.js';
 
-export type ColdSystem = 'tessera' | 'sharp' | 'ipx' | 'sharp-libjpeg';
+/** `sharp-http`: Sharp behind Node's own http, the least an HTTP image server can do. */
+export type ColdSystem = 'tessera' | 'sharp' | 'sharp-http' | 'ipx' | 'sharp-libjpeg';
 
 /** One output format of the comparison. */
 export interface ColdFormat {
@@ -63,6 +64,8 @@ export interface ColdTargets {
   tesseraUrl(format: ColdFormat, width: number): string;
   /** ipx's URL of the same operation. */
   ipxUrl(format: ColdFormat, width: number): string;
+  /** The URL of the same operation from Sharp behind Node's http. */
+  sharpHttpUrl(format: ColdFormat, width: number): string;
   /** The source image bytes (raw Sharp works from memory, as Sharp's own benchmark does). */
   readonly source: Buffer;
   /** Renders at once: Tessera's MAX_CONCURRENT_RENDERS. */
@@ -78,6 +81,8 @@ export interface ColdFormatResult {
   readonly vsSharp: number[];
   /** Tessera ÷ ipx, per run. */
   readonly vsIpx: number[];
+  /** Sharp behind Node's http ÷ raw Sharp, per run: what answering over HTTP costs any server. */
+  readonly httpOverSharp: number[];
   /** Output of the first request of each system: size and bytes. */
   readonly outputs: Partial<Record<ColdSystem, { width: number; height: number; bytes: number }>>;
   /**
@@ -160,6 +165,8 @@ function renderOne(
       );
     case 'ipx':
       return fetchRender(targets.ipxUrl(format, width));
+    case 'sharp-http':
+      return fetchRender(targets.sharpHttpUrl(format, width));
     case 'sharp':
       return format.encode(sharp(targets.source).resize(width, heightAt(width))).toBuffer();
     case 'sharp-libjpeg':
@@ -178,7 +185,7 @@ export async function measureColdRender(
   progress: (line: string) => void,
 ): Promise<ColdFormatResult[]> {
   // Warm-up: code paths, libvips and encoders initialised in every process (widths outside the runs).
-  for (const system of ['sharp', 'tessera', 'ipx'] as const)
+  for (const system of ['sharp', 'tessera', 'ipx', 'sharp-http'] as const)
     for (const format of formats.filter((f) => f.name !== 'avif'))
       await closedLoop(targets.concurrency, targets.concurrency, async (i) => {
         await renderOne(system, format, 600 + i, targets);
@@ -189,6 +196,7 @@ export async function measureColdRender(
     images: {},
     vsSharp: [],
     vsIpx: [],
+    httpOverSharp: [],
     outputs: {},
     tesseraTimings: { clientMs: [], serverMs: [], renderMs: [] },
     clientCpuMs: {},
@@ -200,6 +208,7 @@ export async function measureColdRender(
         'sharp',
         'tessera',
         'ipx',
+        'sharp-http',
         ...(format.name === 'jpeg' ? (['sharp-libjpeg'] as const) : []),
       ];
       // The run is taken in rounds, every system in turn in each, so that a change in the
@@ -252,6 +261,7 @@ export async function measureColdRender(
       );
       for (const system of ['tessera', 'ipx'] as const)
         (result.clientCpuMs[system] ??= []).push(clientCpu[system]! / images);
+      result.httpOverSharp.push(perSecond['sharp-http']! / perSecond.sharp!);
       result.vsSharp.push(perSecond.tessera! / perSecond.sharp!);
       result.vsIpx.push(perSecond.tessera! / perSecond.ipx!);
     }
