@@ -454,7 +454,6 @@ export class VariantsService {
       contentType: mimeOf(format),
     };
     this.remember(meta, rendered.data);
-    void this.toShared(meta, rendered.data); // other nodes find it there at once; best effort
     const row = {
       id: uuidv7(),
       assetId: asset.id,
@@ -475,10 +474,18 @@ export class VariantsService {
     };
     // `stored` fails when the variant could not be stored (a job awaiting it retries); the
     // bookkeeping below handles that failure, so an answer that does not await it loses nothing.
-    const stored = this.persist(row, meta, rendered.data).finally(() => {
-      if (this.storing.get(key) === settled) this.storing.delete(key);
-      void lock.release().catch(() => undefined);
-    });
+    // Once the answer is on its way: the shared cache (other nodes find it there at once; best
+    // effort), then the object and the row.
+    const answered = new Promise<void>((resolve) => setImmediate(resolve));
+    const stored = answered
+      .then(() => {
+        void this.toShared(meta, rendered.data);
+        return this.persist(row, meta, rendered.data);
+      })
+      .finally(() => {
+        if (this.storing.get(key) === settled) this.storing.delete(key);
+        void lock.release().catch(() => undefined);
+      });
     const settled: Promise<void> = stored.catch((error: unknown) => {
       this.hot.delete(key);
       void this.state.delete(`variant:${key}`).catch(() => undefined);
