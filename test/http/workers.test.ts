@@ -100,11 +100,7 @@ describeWith(['postgres', 'redis'], 'WORKERS: one server of several processes', 
       JSON.stringify({ query, variables: { input: { spaceId: t.boot.spaceId, file: null } } }),
     );
     form.append('map', JSON.stringify({ 0: ['variables.input.file'] }));
-    form.append(
-      '0',
-      new Blob([new Uint8Array(fixture('rocket.jpg'))], { type: 'image/jpeg' }),
-      'rocket.jpg',
-    );
+    form.append('0', new Blob([new Uint8Array(fixture('rocket.jpg'))], { type: 'image/jpeg' }), 'rocket.jpg');
     const uploaded = (await (
       await fetch(`${t.baseUrl}/graphql`, {
         method: 'POST',
