@@ -97,6 +97,8 @@ export interface ColdFormatResult {
 
 /** Images per slot in one system's turn of a round. */
 const WAVES = 4;
+/** Images per slot asked of each system and format before the runs. */
+const WARM_UP = 8;
 
 const heightAt = (width: number) => Math.round((width * BENCH_HEIGHT) / BENCH_WIDTH);
 
@@ -184,10 +186,12 @@ export async function measureColdRender(
   targets: ColdTargets,
   progress: (line: string) => void,
 ): Promise<ColdFormatResult[]> {
-  // Warm-up: code paths, libvips and encoders initialised in every process (widths outside the runs).
+  // Warm-up: libvips and encoders initialised in every process, and each server's code compiled
+  // as sustained traffic has it compiled (V8 optimises a function after some calls, not at the
+  // first), WARM_UP images per slot (widths outside the runs).
   for (const system of ['sharp', 'tessera', 'ipx', 'sharp-http'] as const)
     for (const format of formats.filter((f) => f.name !== 'avif'))
-      await closedLoop(targets.concurrency, targets.concurrency, async (i) => {
+      await closedLoop(WARM_UP * targets.concurrency, targets.concurrency, async (i) => {
         await renderOne(system, format, 600 + i, targets);
       });
 
