@@ -385,15 +385,15 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         })
       : undefined;
   let connections: Connections | undefined;
-  let stopIdleCollection: (() => void) | undefined;
+  const idle = collectWhenIdle(IDLE_COLLECTION_MS);
   const http: FastifyInstance = Fastify({
     serverFactory: (route) => {
       const server = createServer((request, response) => {
+        idle.request();
         connections?.request(request, response);
         if (connections?.ending || !fromMemory?.(request, response)) route(request, response);
       });
       connections = new Connections(server);
-      stopIdleCollection = collectWhenIdle(server, IDLE_COLLECTION_MS);
       // as Fastify sets up a server of its own
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       server.requestTimeout = REQUEST_TIMEOUT_MS;
@@ -423,7 +423,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     },
   });
   http.addHook('preClose', (done) => {
-    stopIdleCollection?.();
+    idle.stop();
     connections?.close();
     done();
   });

@@ -5,7 +5,6 @@
  * sometimes.) A full collection pauses the process for some tens of milliseconds, which only an
  * idle server can spare.
  */
-import type { Server } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -16,33 +15,37 @@ function fullCollection(): (() => void) | undefined {
   return typeof gc === 'function' ? (gc as () => void) : undefined;
 }
 
+/** The requests a server answers, told one by one, and the end of its idle collections. */
+export interface IdleCollection {
+  /** Called for every request (a counter: nothing on the request's way). */
+  request(): void;
+  stop(): void;
+}
+
 /**
- * Collects once after each burst of requests to `server`, `idleMs` after its last request (checked
- * every `idleMs`). Returns the function that stops it.
+ * Collects once after each burst of requests, `idleMs` after its last request (checked every
+ * `idleMs`).
  */
-export function collectWhenIdle(server: Server, idleMs: number): () => void {
+export function collectWhenIdle(idleMs: number): IdleCollection {
   const collect = fullCollection();
-  if (!collect) return () => undefined;
   let requests = 0;
   let seen = 0;
   let uncollected = false;
-  const count = (): void => {
-    requests += 1;
-  };
-  server.on('request', count);
   const timer = setInterval(() => {
     if (requests !== seen) {
       seen = requests;
       uncollected = true;
       return;
     }
-    if (!uncollected) return;
+    if (!uncollected || !collect) return;
     uncollected = false;
     collect();
   }, idleMs);
   timer.unref();
-  return () => {
-    clearInterval(timer);
-    server.off('request', count);
+  return {
+    request: () => {
+      requests += 1;
+    },
+    stop: () => clearInterval(timer),
   };
 }

@@ -168,7 +168,8 @@ export class Metrics {
 }
 
 let asked = 0;
-const waiting = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
+/** Requests sent to the primary, by id: each ends with its answer, or with none after 5 s. */
+const waiting = new Map<number, (answer: MetricsAnswer | undefined) => void>();
 
 /** Asks the primary process for the metrics of every worker. */
 function fromPrimary(): Promise<string> {
@@ -176,31 +177,24 @@ function fromPrimary(): Promise<string> {
   if (!send) return Promise.reject(new Error('not a worker process: no primary to ask'));
   if (asked === 0)
     process.on('message', (message: unknown) => {
-      if (!isMetricsRequest(message)) return;
-      const answer = message as MetricsAnswer;
-      const pending = waiting.get(answer.id);
-      if (!pending) return;
-      waiting.delete(answer.id);
-      if (answer.text !== undefined) pending.resolve(answer.text);
-      else pending.reject(new Error(`metrics of the workers: ${answer.error ?? 'no answer'}`));
+      if (isMetricsRequest(message)) waiting.get(message.id)?.(message as MetricsAnswer);
     });
   asked += 1;
   const id = asked;
   return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const timer = setTimeout(() => end(undefined), 5_000);
+    const end = (answer: MetricsAnswer | undefined): void => {
+      clearTimeout(timer);
       waiting.delete(id);
-      reject(new Error('metrics of the workers: the primary did not answer in 5 s'));
-    }, 5_000);
-    waiting.set(id, {
-      resolve: (text) => {
-        clearTimeout(timer);
-        resolve(text);
-      },
-      reject: (error) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    });
+      if (answer?.text !== undefined) resolve(answer.text);
+      else
+        reject(
+          new Error(
+            `metrics of the workers: ${answer ? (answer.error ?? 'no answer') : 'the primary did not answer in 5 s'}`,
+          ),
+        );
+    };
+    waiting.set(id, end);
     const request: MetricsRequest = { type: 'tessera:metrics', id };
     send(request);
   });

@@ -12,50 +12,53 @@ import { freePort, onPath, startServer, type ServerProcess } from './processes.j
 
 const SWC = ['--import', '@swc-node/register/esm-register'];
 
-/** ipx serving `dir` (its node server): URLs `/{modifiers}/{file}`. */
-export async function startIpx(
-  dir: string,
+/**
+ * One of the bench's Node reference servers (`test/bench/servers/{script}`, its port after
+ * `before` in its arguments), started and answering on `/`: the server and its origin.
+ */
+async function startNodeReference(
+  name: string,
+  script: string,
+  args: { before: readonly string[]; after?: readonly string[] },
   logDir: string,
 ): Promise<{ server: ServerProcess; baseUrl: string }> {
   const port = await freePort();
   const server = await startServer({
-    name: 'ipx',
+    name,
     command: process.execPath,
-    args: [...SWC, join(repoRoot, 'test/bench/servers/ipx-server.ts'), dir, String(port)],
+    args: [
+      ...SWC,
+      join(repoRoot, 'test/bench/servers', script),
+      ...args.before,
+      String(port),
+      ...(args.after ?? []),
+    ],
     cwd: repoRoot,
     env: { ...hostEnv(), NODE_ENV: 'production' },
-    logFile: join(logDir, 'ipx.log'),
+    logFile: join(logDir, `${name}.log`),
     readyUrl: `http://127.0.0.1:${port}/`,
   });
   return { server, baseUrl: `http://127.0.0.1:${port}` };
 }
 
+/** ipx serving `dir` (its node server): URLs `/{modifiers}/{file}`. */
+export function startIpx(dir: string, logDir: string): Promise<{ server: ServerProcess; baseUrl: string }> {
+  return startNodeReference('ipx', 'ipx-server.ts', { before: [dir] }, logDir);
+}
+
 /** Sharp behind Node's own http, `file` in memory: URLs `/{jpeg|webp|avif}/{width}`. */
-export async function startSharpServer(
+export function startSharpServer(
   file: string,
   size: { width: number; height: number },
   avifEffort: number,
   logDir: string,
 ): Promise<{ server: ServerProcess; baseUrl: string }> {
-  const port = await freePort();
-  const server = await startServer({
-    name: 'sharp-http',
-    command: process.execPath,
-    args: [
-      ...SWC,
-      join(repoRoot, 'test/bench/servers/sharp-server.ts'),
-      file,
-      String(port),
-      String(size.width),
-      String(size.height),
-      String(avifEffort),
-    ],
-    cwd: repoRoot,
-    env: { ...hostEnv(), NODE_ENV: 'production' },
-    logFile: join(logDir, 'sharp-http.log'),
-    readyUrl: `http://127.0.0.1:${port}/`,
-  });
-  return { server, baseUrl: `http://127.0.0.1:${port}` };
+  return startNodeReference(
+    'sharp-http',
+    'sharp-server.ts',
+    { before: [file], after: [String(size.width), String(size.height), String(avifEffort)] },
+    logDir,
+  );
 }
 
 /** The minimal Node server answering `file`'s bytes from memory on every path. */
@@ -64,17 +67,13 @@ export async function startMemoryServer(
   contentType: string,
   logDir: string,
 ): Promise<{ server: ServerProcess; url: string }> {
-  const port = await freePort();
-  const server = await startServer({
-    name: 'node',
-    command: process.execPath,
-    args: [...SWC, join(repoRoot, 'test/bench/servers/memory-server.ts'), file, String(port), contentType],
-    cwd: repoRoot,
-    env: { ...hostEnv(), NODE_ENV: 'production' },
-    logFile: join(logDir, 'node-memory.log'),
-    readyUrl: `http://127.0.0.1:${port}/`,
-  });
-  return { server, url: `http://127.0.0.1:${port}/image` };
+  const { server, baseUrl } = await startNodeReference(
+    'node-memory',
+    'memory-server.ts',
+    { before: [file], after: [contentType] },
+    logDir,
+  );
+  return { server, url: `${baseUrl}/image` };
 }
 
 /** The Fastify floor: a bare Fastify route answering `file`'s bytes from memory. */
@@ -83,17 +82,13 @@ export async function startFastifyServer(
   contentType: string,
   logDir: string,
 ): Promise<{ server: ServerProcess; url: string }> {
-  const port = await freePort();
-  const server = await startServer({
-    name: 'fastify',
-    command: process.execPath,
-    args: [...SWC, join(repoRoot, 'test/bench/servers/fastify-server.ts'), file, String(port), contentType],
-    cwd: repoRoot,
-    env: { ...hostEnv(), NODE_ENV: 'production' },
-    logFile: join(logDir, 'fastify.log'),
-    readyUrl: `http://127.0.0.1:${port}/`,
-  });
-  return { server, url: `http://127.0.0.1:${port}/image` };
+  const { server, baseUrl } = await startNodeReference(
+    'fastify',
+    'fastify-server.ts',
+    { before: [file], after: [contentType] },
+    logDir,
+  );
+  return { server, url: `${baseUrl}/image` };
 }
 
 /** nginx's version line, or undefined when it is not installed. */

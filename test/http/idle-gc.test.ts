@@ -14,7 +14,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('full collection when idle', () => {
   let server: Server;
   let url: string;
-  let stop: () => void;
+  const idle = collectWhenIdle(IDLE_MS);
   const majors: number[] = [];
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
@@ -25,6 +25,7 @@ describe('full collection when idle', () => {
 
   beforeAll(async () => {
     server = createServer((_request, response) => {
+      idle.request();
       // some garbage per request, as a real answer makes
       const parts = Array.from({ length: 2000 }, (_, i) => ({ i, text: `part ${i}` }));
       response.end(String(parts.length));
@@ -32,13 +33,12 @@ describe('full collection when idle', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
     url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
-    stop = collectWhenIdle(server, IDLE_MS);
     observer.observe({ entryTypes: ['gc'] });
   });
 
   afterAll(async () => {
     observer.disconnect();
-    stop();
+    idle.stop();
     await new Promise((resolve) => server.close(resolve));
   });
 
