@@ -16,7 +16,9 @@
  * write removes its temporary file. Reads open the file once, so a concurrent overwrite never
  * mixes two versions. Keys are checked by the shared grammar (no `..`, no leading `/`) and every
  * resolved directory must lie inside the root once symbolic links are followed; object files that
- * are symbolic links are refused.
+ * are symbolic links are refused. Resolved directories are remembered (a bounded number), so that
+ * writing into a known directory costs no lookups: a remembered directory that was removed since
+ * is resolved, and created, again.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { constants as fsConstants, type Dirent } from 'node:fs';
@@ -81,6 +83,8 @@ const TEMP_PREFIX = '.~tmp-';
 const O_NOFOLLOW = fsConstants.O_NOFOLLOW ?? 0;
 /** Deletions run at once by `deleteMany`. */
 const DELETE_CONCURRENCY = 8;
+/** Resolved directories remembered (each a few hundred bytes). */
+const RESOLVED_DIRECTORIES = 4096;
 
 /** Options of `LocalObjectStore`. */
 export interface LocalObjectStoreOptions {
@@ -149,6 +153,13 @@ function encodeHeader(header: ObjectHeader): Buffer {
   return Buffer.from(`${json.padEnd(LOCAL_OBJECT_HEADER_BYTES - 1, ' ')}\n`, 'utf8');
 }
 
+const headerOf = (options: WriteOptions, bytes: number, etag: string): ObjectHeader => ({
+  contentType: options.contentType,
+  bytes,
+  etag,
+  ...(options.cacheControl === undefined ? {} : { cacheControl: options.cacheControl }),
+});
+
 function decodeHeader(raw: Buffer, fileSize: number, key: string): ObjectHeader {
   let parsed: unknown;
   if (raw.length === LOCAL_OBJECT_HEADER_BYTES && raw[LOCAL_OBJECT_HEADER_BYTES - 1] === 0x0a) {
@@ -184,6 +195,22 @@ async function writeAll(handle: FileHandle, buffer: Buffer, position: number): P
   while (offset < buffer.length) {
     const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset, position + offset);
     offset += bytesWritten;
+  }
+}
+
+/** Writes `buffers` one after another from `position`: one call when the system takes them whole. */
+async function writeAllOf(handle: FileHandle, buffers: readonly Buffer[], position: number): Promise<void> {
+  const { bytesWritten } = await handle.writev(buffers, position);
+  let skip = bytesWritten;
+  let at = position;
+  for (const buffer of buffers) {
+    if (skip >= buffer.length) {
+      skip -= buffer.length;
+    } else {
+      await writeAll(handle, buffer.subarray(skip), at + skip);
+      skip = 0;
+    }
+    at += buffer.length;
   }
 }
 
@@ -240,6 +267,8 @@ export class LocalObjectStore implements ObjectStore {
   private readonly uploadSecret: string | Uint8Array;
   private readonly clock: () => Date;
   private rootPath: string | undefined;
+  /** Real paths of directories resolved inside the root, by their lexical path. */
+  private readonly resolved = new Map<string, string>();
 
   /** @throws RangeError when the upload secret is shorter than 32 bytes or the base URL is not http(s). */
   constructor(options: LocalObjectStoreOptions) {
@@ -280,15 +309,21 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  /** The directory and file of a key; `undefined` when its directory does not exist and `create` is false. */
+  /**
+   * The directory and file of a key; `undefined` when its directory does not exist and `create` is
+   * false. A directory resolved before is taken as it was unless `fresh`.
+   */
   private async locate(
     key: string,
     create: boolean,
+    fresh = false,
   ): Promise<(Located & { made: string | undefined }) | undefined> {
     const root = await this.root();
     const segments = key.split('/');
     const name = `${segments.pop() ?? ''}${LOCAL_OBJECT_SUFFIX}`;
     const lexical = join(root, ...segments);
+    const known = fresh ? undefined : this.resolved.get(lexical);
+    if (known !== undefined) return { dir: known, file: join(known, name), made: undefined };
     let made: string | undefined;
     let dir: string;
     for (let attempt = 0; ; attempt += 1) {
@@ -315,6 +350,8 @@ export class LocalObjectStore implements ObjectStore {
       }
     }
     if (!inside(root, dir)) throw new InvalidObjectKeyError(key, 'it resolves outside the storage root');
+    if (this.resolved.size >= RESOLVED_DIRECTORIES) this.resolved.delete(this.resolved.keys().next().value!);
+    this.resolved.set(lexical, dir);
     return { dir, file: join(dir, name), made };
   }
 
@@ -433,7 +470,7 @@ export class LocalObjectStore implements ObjectStore {
     let temp = '';
     let handle: FileHandle | undefined;
     for (let attempt = 0; handle === undefined; attempt += 1) {
-      const where = await this.locate(key, true);
+      const where = await this.locate(key, true, attempt > 0);
       if (where === undefined)
         throw new StorageError(`Local storage could not create the directory of ${key}.`, { key });
       made ??= where.made;
@@ -455,12 +492,14 @@ export class LocalObjectStore implements ObjectStore {
       const md5 = createHash('md5');
       let bytes = 0;
       const declared = options.bytes;
+      let header: ObjectHeader;
       if (Buffer.isBuffer(body)) {
         md5.update(body);
         bytes = body.length;
         if (declared !== undefined && declared !== bytes)
           throw new ObjectSizeMismatchError(key, declared, bytes);
-        await step(writeAll(handle, body, LOCAL_OBJECT_HEADER_BYTES), 'write');
+        header = headerOf(options, bytes, md5.digest('hex'));
+        await step(writeAllOf(handle, [encodeHeader(header), body], 0), 'write');
       } else {
         for await (const chunk of body) {
           const buffer = chunkToBuffer(chunk);
@@ -473,23 +512,18 @@ export class LocalObjectStore implements ObjectStore {
         }
         if (declared !== undefined && declared !== bytes)
           throw new ObjectSizeMismatchError(key, declared, bytes);
+        header = headerOf(options, bytes, md5.digest('hex'));
+        await step(writeAll(handle, encodeHeader(header), 0), 'write');
       }
-      const header: ObjectHeader = {
-        contentType: options.contentType,
-        bytes,
-        etag: md5.digest('hex'),
-        ...(options.cacheControl === undefined ? {} : { cacheControl: options.cacheControl }),
-      };
-      await step(writeAll(handle, encodeHeader(header), 0), 'write');
       const durable = options.durable !== false;
       if (durable) await step(handle.sync(), 'flush');
-      const stats = await step(handle.stat(), 'write');
       closed = true;
       await step(handle.close(), 'close');
+      const written = new Date();
       await step(rename(temp, located.file), 'publish');
       temp = '';
       if (durable) await step(this.syncDirectories(located.dir, made), 'flush the directory of');
-      return objectInfo(key, header, new Date(stats.mtimeMs));
+      return objectInfo(key, header, written);
     } catch (error) {
       if (!closed) await handle.close().catch(() => undefined);
       if (temp !== '') await unlink(temp).catch(() => undefined);

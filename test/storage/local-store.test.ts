@@ -104,6 +104,15 @@ describe('LocalObjectStore', () => {
       expect((await store.readBuffer('prune/a/b/c.jpg')).equals(rocket())).toBe(true);
     });
 
+    it('writes into a directory that another process removed since this store last wrote there', async () => {
+      await store.write('gone/a/b/first.jpg', rocket(), { contentType: 'image/jpeg' });
+      rmSync(join(root, 'gone'), { recursive: true });
+      await expect(store.readBuffer('gone/a/b/first.jpg')).rejects.toThrow(/not found|does not exist/i);
+      await store.write('gone/a/b/second.jpg', rocket(), { contentType: 'image/jpeg' });
+      expect((await store.readBuffer('gone/a/b/second.jpg')).equals(rocket())).toBe(true);
+      expect(filesUnder(join(root, 'gone'))).toEqual(['a/b/second.jpg~obj']);
+    });
+
     it('lists in ascending key order, as S3 does', async () => {
       for (const key of [
         'order/p/b/d.jpg',
