@@ -60,6 +60,8 @@ export class RedisState implements SharedState {
       enableOfflineQueue: true,
       connectTimeout: 5000,
       commandTimeout: COMMAND_TIMEOUT_MS,
+      // commands issued together (a cache read with a lock, a cache write with a release) go in one write
+      enableAutoPipelining: true,
       retryStrategy: (times) => Math.min(times * 200, 2000),
     });
     client.defineCommand('tesseraRelease', { numberOfKeys: 1, lua: RELEASE });

@@ -474,25 +474,30 @@ export class VariantsService {
     };
     // `stored` fails when the variant could not be stored (a job awaiting it retries); the
     // bookkeeping below handles that failure, so an answer that does not await it loses nothing.
-    // Once the answer is on its way: the shared cache (other nodes find it there at once; best
-    // effort), then the object and the row.
+    // Once the answer is on its way: the object and the row, then the shared cache and the lock's
+    // release together (one round trip; other nodes wait for the row while the lock is held).
     const answered = new Promise<void>((resolve) => setImmediate(resolve));
-    const stored = answered
-      .then(() => {
+    const stored = answered.then(() => this.persist(row, meta, rendered.data));
+    const settled: Promise<void> = stored.then(
+      () => {
+        this.done(key, settled);
         void this.toShared(meta, rendered.data);
-        return this.persist(row, meta, rendered.data);
-      })
-      .finally(() => {
-        if (this.storing.get(key) === settled) this.storing.delete(key);
         void lock.release().catch(() => undefined);
-      });
-    const settled: Promise<void> = stored.catch((error: unknown) => {
-      this.hot.delete(key);
-      void this.state.delete(`variant:${key}`).catch(() => undefined);
-      this.options.onStoreError?.(error, row.storageKey);
-    });
+      },
+      (error: unknown) => {
+        this.done(key, settled);
+        void lock.release().catch(() => undefined);
+        this.hot.delete(key);
+        this.options.onStoreError?.(error, row.storageKey);
+      },
+    );
     this.storing.set(key, settled);
     return { meta, data: rendered.data, layer: 'render', renderMs: processingMs, stored };
+  }
+
+  /** The variant of `key` is no longer on its way to storage (as `settled`). */
+  private done(key: string, settled: Promise<void>): void {
+    if (this.storing.get(key) === settled) this.storing.delete(key);
   }
 
   /** Writes a rendered variant's object, then its row; leaves no object without a row. */
