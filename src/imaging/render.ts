@@ -35,9 +35,28 @@ export interface RenderLimits {
   readonly timeoutSeconds: number;
 }
 
+/**
+ * What is known of a source from when it was probed: the renderer then reads nothing before it
+ * decodes (an animation still has its header read, for its timing).
+ */
+export interface SourceFacts {
+  /** Width as stored, before EXIF orientation, px. */
+  readonly width: number;
+  /** Height of one frame as stored, before EXIF orientation, px. */
+  readonly height: number;
+  readonly pages: number;
+  /** EXIF orientation, 1–8. */
+  readonly orientation: number;
+  readonly hasAlpha: boolean;
+  /** Decoder format, as Sharp names it (`jpeg`, `png`, `webp`, `gif`, `avif`, `heif`, `tiff`). */
+  readonly format: string;
+}
+
 export interface RenderContext {
   /** The output format, resolved (never `auto`). */
   readonly format: OutputFormat;
+  /** The source as probed, when the caller has it (spares reading its header). */
+  readonly source?: SourceFacts;
   /** Focal point of the asset, relative (0–1 on each axis of the EXIF-oriented image), for `g_focal`; centre when absent. */
   readonly focalPoint?: { readonly x: number; readonly y: number } | null;
   readonly limits: RenderLimits;
@@ -303,16 +322,27 @@ export async function renderVariant(
     planFromInput(input, { maxOutputDimension: Math.max(limits.maxOutputDimension, MAX_SIDE) }),
   );
 
-  let meta: Metadata;
-  try {
-    meta = await sharp(source, { limitInputPixels: false }).metadata();
-  } catch (cause) {
-    throw new RenderError('undecodable', 'The original could not be read.', { cause });
+  const known = ctx.source;
+  const animatable = (facts: { pages?: number; format?: string }) =>
+    (facts.pages ?? 1) > 1 && (facts.format === 'gif' || facts.format === 'webp') && keepsFrames(format);
+  let meta: Pick<
+    Metadata,
+    'width' | 'height' | 'pageHeight' | 'pages' | 'format' | 'orientation' | 'hasAlpha'
+  > &
+    Partial<Pick<Metadata, 'loop' | 'delay'>>;
+  if (known && !animatable(known)) {
+    meta = { ...known, format: known.format as Metadata['format'], pageHeight: known.height };
+  } else {
+    try {
+      meta = await sharp(source, { limitInputPixels: false }).metadata();
+    } catch (cause) {
+      throw new RenderError('undecodable', 'The original could not be read.', { cause });
+    }
   }
   const storedWidth = meta.width ?? 0;
   const storedHeight = meta.pageHeight ?? meta.height ?? 0;
   const pages = meta.pages ?? 1;
-  const animated = pages > 1 && (meta.format === 'gif' || meta.format === 'webp') && keepsFrames(format);
+  const animated = animatable(meta);
   const frames = animated ? pages : 1;
   if (storedWidth * storedHeight * frames > limits.maxInputPixels) {
     throw new RenderError(
@@ -421,7 +451,7 @@ function encode(
   plan: TransformPlan,
   background: Rgba,
   format: OutputFormat,
-  animation: Metadata | null,
+  animation: Partial<Pick<Metadata, 'loop' | 'delay'>> | null,
   avifEffort: number,
 ): Sharp {
   let out = image;

@@ -5,7 +5,7 @@ import type { HeldLock, SharedState } from '../cache/cache.js';
 import { VariantEntity, type AssetEntity, type SpaceEntity } from '../db/entities/index.js';
 import { uuidv7 } from '../db/ids.js';
 import { DomainError, ErrorCode } from '../errors/index.js';
-import { renderVariant, type RenderLimits } from '../imaging/render.js';
+import { renderVariant, type RenderLimits, type SourceFacts } from '../imaging/render.js';
 import { ObjectDamagedError, ObjectNotFoundError } from '../storage/errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import {
@@ -117,6 +117,21 @@ export function estimateRenderMemory(
     decode /= step * step;
   }
   return Math.round(frames * (decode + out.width * out.height * 4 * ENCODER_FACTOR[format]));
+}
+
+/** The asset's original as probed on upload, for the renderer (dimensions as stored, before EXIF orientation). */
+export function sourceFacts(
+  asset: Pick<AssetEntity, 'width' | 'height' | 'pages' | 'orientation' | 'hasAlpha' | 'format'>,
+): SourceFacts {
+  const swapped = asset.orientation >= 5;
+  return {
+    width: swapped ? asset.height : asset.width,
+    height: swapped ? asset.width : asset.height,
+    pages: asset.pages,
+    orientation: asset.orientation,
+    hasAlpha: asset.hasAlpha,
+    format: asset.format,
+  };
 }
 
 /** Whether the asset still exists, undeleted, at this version. */
@@ -432,6 +447,7 @@ export class VariantsService {
         const original = await this.readOriginal(asset);
         return renderVariant(original, request.plan, {
           format,
+          source: sourceFacts(asset),
           focalPoint:
             asset.focalX === null || asset.focalY === null ? null : { x: asset.focalX, y: asset.focalY },
           limits: this.options.renderLimits,

@@ -10,6 +10,8 @@ import {
   OUTPUT_FORMATS,
   type OutputFormat,
 } from '../../src/transforms/index.js';
+import { probeImage } from '../../src/imaging/probe.js';
+import { sourceFacts } from '../../src/media/variants.service.js';
 import { fixture } from '../support/fixtures.js';
 import { magicFormat, pixelAt, pixels, planOf, render } from './render-support.js';
 
@@ -337,6 +339,58 @@ describe('any plan', () => {
         if (!animated) expect(out.frames).toBe(1);
       }),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe('the source as probed on upload', () => {
+  it('renders the same bytes from the probed facts as from reading the header, for any plan', async () => {
+    const photo = await sharp(chelsea).resize(160).jpeg().toBuffer();
+    const turned = (orientation: number, angle: number) =>
+      sharp(photo)
+        .rotate(angle)
+        .toBuffer()
+        .then((upright) => sharp(upright).withMetadata({ orientation }).jpeg().toBuffer());
+    const sources = [
+      photo,
+      await turned(6, 270),
+      await turned(8, 90),
+      await turned(3, 180),
+      await sharp(fixture('logo.png')).resize(90).toBuffer(), // alpha
+      fixture('no_time_for_that_tiny.gif'), // animated: still formats get its first frame
+    ];
+    const facts = await Promise.all(
+      sources.map(async (data) =>
+        sourceFacts(await probeImage(data, { maxInputPixels: 100_000_000, keepGps: false })),
+      ),
+    );
+    const plan = fc.record({
+      source: fc.nat(sources.length - 1),
+      w: fc.option(fc.integer({ min: 1, max: 240 }), { nil: undefined }),
+      h: fc.option(fc.integer({ min: 1, max: 240 }), { nil: undefined }),
+      f: fc.constantFrom(...FITS),
+      r: fc.constantFrom(0, 90, 180, 270),
+      fmt: fc.constantFrom<OutputFormat>('jpg', 'png', 'webp', 'gif'),
+    });
+    await fc.assert(
+      fc.asyncProperty(plan, async (p) => {
+        const ops = [
+          p.w === undefined ? '' : `w_${p.w}`,
+          p.h === undefined ? '' : `h_${p.h}`,
+          `f_${p.f}`,
+          p.r === 0 ? '' : `r_${p.r}`,
+          `fmt_${p.fmt}`,
+        ]
+          .filter((t) => t !== '')
+          .join('-');
+        const [read, known] = await Promise.all([
+          render(sources[p.source]!, ops),
+          render(sources[p.source]!, ops, { source: facts[p.source] }),
+        ]);
+        expect([known.width, known.height, known.frames]).toEqual([read.width, read.height, read.frames]);
+        expect(known.data.equals(read.data)).toBe(true);
+      }),
+      { numRuns: 60 },
     );
   });
 });
