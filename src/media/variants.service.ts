@@ -181,7 +181,38 @@ function unpack(value: Buffer): { meta: VariantMeta; data: Buffer } | undefined 
   }
 }
 
-const metaOf = (row: VariantEntity): VariantMeta => ({
+/** What answering from a variant's row needs of it. */
+type StoredRow = Pick<
+  VariantEntity,
+  'id' | 'variantKey' | 'storageKey' | 'sha256' | 'bytes' | 'width' | 'height' | 'format'
+>;
+
+/** A variant's row as `insert` writes it. */
+type NewRow = Omit<VariantEntity, 'createdAt'>;
+
+/**
+ * The hot path's two statements, written out: one lookup by the unique variant key and one
+ * idempotent insert per render (what TypeORM would send, without building it each time).
+ */
+const FIND_STORED = `SELECT id, variant_key, storage_key, sha256, bytes, width, height, format
+  FROM variants WHERE variant_key = $1`;
+const INSERT_ROW = `INSERT INTO variants (id, asset_id, space_id, asset_version, canonical, format,
+  variant_key, preset_id, storage_key, bytes, sha256, width, height, processing_ms, access_count,
+  last_accessed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+  ON CONFLICT DO NOTHING`;
+
+interface StoredColumns {
+  id: string;
+  variant_key: string;
+  storage_key: string;
+  sha256: string;
+  bytes: string | number;
+  width: number;
+  height: number;
+  format: VariantEntity['format'];
+}
+
+const metaOf = (row: StoredRow): VariantMeta => ({
   key: row.variantKey,
   sha256: row.sha256,
   bytes: row.bytes,
@@ -306,8 +337,24 @@ export class VariantsService {
     }
   }
 
-  private async fromRegistry(key: string): Promise<{ row: VariantEntity; data: Buffer } | undefined> {
-    const row = await this.db.getRepository(VariantEntity).findOneBy({ variantKey: key });
+  private async storedRow(key: string): Promise<StoredRow | undefined> {
+    const [found] = (await this.db.query(FIND_STORED, [key])) as StoredColumns[];
+    return (
+      found && {
+        id: found.id,
+        variantKey: found.variant_key,
+        storageKey: found.storage_key,
+        sha256: found.sha256,
+        bytes: Number(found.bytes),
+        width: found.width,
+        height: found.height,
+        format: found.format,
+      }
+    );
+  }
+
+  private async fromRegistry(key: string): Promise<{ row: StoredRow; data: Buffer } | undefined> {
+    const row = await this.storedRow(key);
     if (!row) return undefined;
     try {
       return { row, data: await this.store.readBuffer(row.storageKey) };
@@ -410,7 +457,7 @@ export class VariantsService {
   }
 
   /** A variant read from the registry and storage, kept in the faster layers on the way. */
-  private fromStored(stored: { row: VariantEntity; data: Buffer }): DeliveredVariant {
+  private fromStored(stored: { row: StoredRow; data: Buffer }): DeliveredVariant {
     const meta = metaOf(stored.row);
     this.remember(meta, stored.data);
     void this.toShared(meta, stored.data);
@@ -517,11 +564,7 @@ export class VariantsService {
   }
 
   /** Writes a rendered variant's object, then its row; leaves no object without a row. */
-  private async persist(
-    row: Omit<VariantEntity, 'createdAt' | 'asset' | 'space' | 'preset'>,
-    meta: VariantMeta,
-    data: Buffer,
-  ): Promise<void> {
+  private async persist(row: NewRow, meta: VariantMeta, data: Buffer): Promise<void> {
     await this.store.write(row.storageKey, data, {
       contentType: meta.contentType,
       bytes: data.length,
@@ -529,7 +572,24 @@ export class VariantsService {
       durable: false, // made again if a crash loses it
     });
     try {
-      await this.db.createQueryBuilder().insert().into(VariantEntity).values(row).orIgnore().execute();
+      await this.db.query(INSERT_ROW, [
+        row.id,
+        row.assetId,
+        row.spaceId,
+        row.assetVersion,
+        row.canonical,
+        row.format,
+        row.variantKey,
+        row.presetId,
+        row.storageKey,
+        row.bytes,
+        row.sha256,
+        row.width,
+        row.height,
+        row.processingMs,
+        row.accessCount,
+        row.lastAccessedAt,
+      ]);
     } catch (error) {
       // The asset went away while rendering (its row is gone): leave no object without a row.
       await this.store.delete(row.storageKey).catch(() => undefined);
