@@ -104,13 +104,24 @@ describe('LocalObjectStore', () => {
       expect((await store.readBuffer('prune/a/b/c.jpg')).equals(rocket())).toBe(true);
     });
 
-    it('writes into a directory that another process removed since this store last wrote there', async () => {
-      await store.write('gone/a/b/first.jpg', rocket(), { contentType: 'image/jpeg' });
-      rmSync(join(root, 'gone'), { recursive: true });
-      await expect(store.readBuffer('gone/a/b/first.jpg')).rejects.toThrow(/not found|does not exist/i);
-      await store.write('gone/a/b/second.jpg', rocket(), { contentType: 'image/jpeg' });
-      expect((await store.readBuffer('gone/a/b/second.jpg')).equals(rocket())).toBe(true);
-      expect(filesUnder(join(root, 'gone'))).toEqual(['a/b/second.jpg~obj']);
+    it.each([true, false])(
+      'writes into a directory that another process removed since this store last wrote there (durable: %s)',
+      async (durable) => {
+        await store.write('gone/a/b/first.jpg', rocket(), { contentType: 'image/jpeg', durable });
+        rmSync(join(root, 'gone'), { recursive: true });
+        await expect(store.readBuffer('gone/a/b/first.jpg')).rejects.toThrow(/not found|does not exist/i);
+        await store.write('gone/a/b/second.jpg', rocket(), { contentType: 'image/jpeg', durable });
+        expect((await store.readBuffer('gone/a/b/second.jpg')).equals(rocket())).toBe(true);
+        expect(filesUnder(join(root, 'gone'))).toEqual(['a/b/second.jpg~obj']);
+        rmSync(join(root, 'gone'), { recursive: true });
+      },
+    );
+
+    it('refuses a write that need not be durable whose declared size is not its size, writing nothing', async () => {
+      await expect(
+        store.write('short/x.jpg', rocket(), { contentType: 'image/jpeg', bytes: 10, durable: false }),
+      ).rejects.toThrow(/size|bytes/i);
+      expect(existsSync(join(root, 'short'))).toBe(false);
     });
 
     it('lists in ascending key order, as S3 does', async () => {

@@ -285,6 +285,15 @@ export function defineObjectStoreContract(store: () => ObjectStore, limits: Cont
       expect(second).toMatchObject({ bytes: chelsea().length, contentType: 'image/png' });
       expect(second?.etag).not.toBe(first?.etag);
       expect((await store().readBuffer(key)).equals(chelsea())).toBe(true);
+      // a write that need not be durable replaces it alike
+      const written = await store().write(key, rocket(), { contentType: 'image/jpeg', durable: false });
+      expect(await store().stat(key)).toMatchObject({
+        bytes: rocket().length,
+        contentType: 'image/jpeg',
+        etag: first?.etag,
+      });
+      expect(written.etag).toBe(first?.etag);
+      expect((await store().readBuffer(key)).equals(rocket())).toBe(true);
     });
 
     const concurrentName =
@@ -305,6 +314,7 @@ export function defineObjectStoreContract(store: () => ObjectStore, limits: Cont
         candidates.flatMap((c, i) => [
           store().write(key, chunked(c.bytes, 16 * 1024 + i), { contentType: c.contentType }),
           store().write(key, c.bytes, { contentType: c.contentType }),
+          store().write(key, c.bytes, { contentType: c.contentType, durable: false }),
         ]),
       );
       const stored = await store().readBuffer(key);
