@@ -161,25 +161,59 @@ export const variantStorageKey = (
   format: OutputFormat,
 ): string => `variants/${asset.spaceId}/${asset.id}/${key}.${extensionOf(format)}`;
 
-/** Shared-cache value: 4-byte length of the JSON meta, the meta, the bytes (no base64). */
-function pack(meta: VariantMeta, data: Buffer): Buffer {
-  const json = Buffer.from(JSON.stringify(meta), 'utf8');
+/**
+ * What the shared cache holds of a variant: its meta with its bytes, or, for a variant larger than
+ * the shared cache takes, its meta with where its object is stored (`storageKey`): either way,
+ * proof that the variant exists.
+ */
+type SharedEntry =
+  | { readonly meta: VariantMeta; readonly data: Buffer }
+  | { readonly meta: VariantMeta; readonly data?: undefined; readonly storageKey: string };
+
+/**
+ * Shared-cache value: 4-byte length of the JSON head, the head (the meta, and `storageKey` when the
+ * bytes are not there), the bytes (no base64).
+ */
+function pack(meta: VariantMeta, stored: Buffer | { storageKey: string }): Buffer {
+  const bytes = Buffer.isBuffer(stored);
+  const json = Buffer.from(JSON.stringify(bytes ? meta : { ...meta, storageKey: stored.storageKey }), 'utf8');
   const head = Buffer.alloc(4);
   head.writeUInt32BE(json.length);
-  return Buffer.concat([head, json, data]);
+  return bytes ? Buffer.concat([head, json, stored]) : Buffer.concat([head, json]);
 }
 
-function unpack(value: Buffer): { meta: VariantMeta; data: Buffer } | undefined {
+function unpack(value: Buffer): SharedEntry | undefined {
   if (value.length < 4) return undefined;
   const length = value.readUInt32BE(0);
   if (value.length < 4 + length) return undefined;
   try {
-    const meta = JSON.parse(value.subarray(4, 4 + length).toString('utf8')) as VariantMeta;
-    return { meta, data: value.subarray(4 + length) };
+    const { storageKey, ...meta } = JSON.parse(
+      value.subarray(4, 4 + length).toString('utf8'),
+    ) as VariantMeta & {
+      storageKey?: string;
+    };
+    return typeof storageKey === 'string' ? { meta, storageKey } : { meta, data: value.subarray(4 + length) };
   } catch {
     return undefined;
   }
 }
+
+/**
+ * The variant keys of one asset version the registry held when last read, so that a render of a
+ * variant absent then needs no lookup of its own. Variants stored since by this node are added;
+ * those stored by other nodes are found in the shared cache, which every node's stored variants
+ * enter for longer than a snapshot is kept. `keys` is null for an asset with too many variants to
+ * hold.
+ */
+interface RegistrySnapshot {
+  readonly keys: Set<string> | null;
+  readonly until: number;
+}
+
+/** Most variant keys of one asset version a snapshot holds. */
+const SNAPSHOT_KEYS = 2048;
+/** Asset versions whose snapshots are kept. */
+const SNAPSHOTS = 4096;
 
 /** What answering from a variant's row needs of it. */
 type StoredRow = Pick<
@@ -212,6 +246,8 @@ interface StoredColumns {
   format: VariantEntity['format'];
 }
 
+const SNAPSHOT = 'SELECT variant_key FROM variants WHERE asset_id = $1 AND asset_version = $2 LIMIT $3';
+
 const metaOf = (row: StoredRow): VariantMeta => ({
   key: row.variantKey,
   sha256: row.sha256,
@@ -235,6 +271,10 @@ export class VariantsService {
   /** Reads of originals under way, so that renders of one image at once read it once. */
   private readonly reading = new Map<string, Promise<Buffer>>();
   private readonly inFlight = new Map<string, Promise<DeliveredVariant>>();
+  private readonly snapshots = new LRUCache<string, RegistrySnapshot>({ max: SNAPSHOTS });
+  private readonly snapshotting = new Map<string, Promise<RegistrySnapshot>>();
+  /** How long a snapshot is trusted: well within the shared cache's lifetime. */
+  private readonly snapshotMs: number;
   /** Rendered variants on their way to storage and the registry. */
   private readonly storing = new Map<string, Promise<void>>();
   private rendersDone = 0;
@@ -251,6 +291,7 @@ export class VariantsService {
       sizeCalculation: (entry) => Math.max(1, entry.data.length),
       max: 100_000,
     });
+    this.snapshotMs = Math.min(60_000, (options.sharedTtlSeconds * 1000) / 2);
     const originalBytes = options.originalBytes ?? 0;
     this.originals =
       originalBytes > 0
@@ -319,22 +360,75 @@ export class VariantsService {
       this.hot.set(meta.key, { meta, data });
   }
 
-  private async fromShared(key: string): Promise<{ meta: VariantMeta; data: Buffer } | undefined> {
+  /** The shared-cache entry of `key`: null when there is none, undefined when the cache cannot tell. */
+  private async fromShared(key: string): Promise<SharedEntry | null | undefined> {
     try {
       const value = await this.state.get(`variant:${key}`);
-      return value ? unpack(value) : undefined;
+      return value ? unpack(value) : null;
     } catch {
       return undefined; // the shared cache is an optimisation: without it, the registry answers
     }
   }
 
-  private async toShared(meta: VariantMeta, data: Buffer): Promise<void> {
-    if (data.length > this.options.sharedMaxBytes) return;
+  /**
+   * The bytes of a shared-cache entry, from storage when the entry holds only their place;
+   * `undefined` when that object is gone (the registry decides then).
+   */
+  private async sharedBytes(entry: SharedEntry): Promise<Buffer | undefined> {
+    if (entry.data) return entry.data;
     try {
-      await this.state.set(`variant:${meta.key}`, pack(meta, data), this.options.sharedTtlSeconds);
+      return await this.store.readBuffer(entry.storageKey);
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError || error instanceof ObjectDamagedError) return undefined;
+      throw error;
+    }
+  }
+
+  /** Puts a stored variant in the shared cache: its bytes, or where they are when too large. */
+  private async toShared(meta: VariantMeta, data: Buffer, storageKey: string): Promise<void> {
+    const value = data.length > this.options.sharedMaxBytes ? pack(meta, { storageKey }) : pack(meta, data);
+    try {
+      await this.state.set(`variant:${meta.key}`, value, this.options.sharedTtlSeconds);
     } catch {
       // best effort
     }
+  }
+
+  /**
+   * True when the registry is known not to hold `key` (a fresh snapshot of the asset version
+   * lacks it); reads the snapshot, once for concurrent callers, when there is none.
+   */
+  private async registryLacks(asset: AssetEntity, key: string): Promise<boolean> {
+    const id = `${asset.id}:${asset.version}`;
+    let snapshot = this.snapshots.get(id);
+    if (!snapshot || snapshot.until <= Date.now()) {
+      let reading = this.snapshotting.get(id);
+      if (!reading) {
+        reading = this.readSnapshot(asset).finally(() => this.snapshotting.delete(id));
+        this.snapshotting.set(id, reading);
+      }
+      snapshot = await reading;
+      this.snapshots.set(id, snapshot);
+    }
+    return snapshot.keys !== null && !snapshot.keys.has(key);
+  }
+
+  private async readSnapshot(asset: AssetEntity): Promise<RegistrySnapshot> {
+    const until = Date.now() + this.snapshotMs;
+    const rows = (await this.db.query(SNAPSHOT, [asset.id, asset.version, SNAPSHOT_KEYS + 1])) as {
+      variant_key: string;
+    }[];
+    return {
+      keys: rows.length > SNAPSHOT_KEYS ? null : new Set(rows.map((row) => row.variant_key)),
+      until,
+    };
+  }
+
+  /** A variant this node stored, in its asset version's snapshot. */
+  private noteStored(asset: Pick<AssetEntity, 'id' | 'version'>, key: string): void {
+    const keys = this.snapshots.get(`${asset.id}:${asset.version}`)?.keys;
+    if (keys && keys.size < SNAPSHOT_KEYS) keys.add(key);
+    else if (keys) this.snapshots.delete(`${asset.id}:${asset.version}`);
   }
 
   private async storedRow(key: string): Promise<StoredRow | undefined> {
@@ -369,13 +463,17 @@ export class VariantsService {
     }
   }
 
+  /** A variant found through the shared cache, kept in memory on the way. */
+  private fromSharedEntry(entry: SharedEntry, data: Buffer): DeliveredVariant {
+    this.remember(entry.meta, data);
+    return { meta: entry.meta, data, layer: entry.data ? 'redis' : 'storage' };
+  }
+
   /** Shared cache, then registry and storage; `undefined` when the variant was never rendered. */
   private async lookup(key: string): Promise<DeliveredVariant | undefined> {
     const shared = await this.fromShared(key);
-    if (shared) {
-      this.remember(shared.meta, shared.data);
-      return { ...shared, layer: 'redis' };
-    }
+    const data = shared && (await this.sharedBytes(shared));
+    if (shared && data) return this.fromSharedEntry(shared, data);
     const stored = await this.fromRegistry(key);
     return stored ? this.fromStored(stored) : undefined;
   }
@@ -401,11 +499,18 @@ export class VariantsService {
     const lockTtl = this.options.renderLimits.timeoutSeconds * 1000 + 15_000;
     const [shared, lock] = await Promise.all([this.fromShared(key), this.acquire(key, lockTtl)]);
     if (shared) {
-      if (lock) void lock.release().catch(() => undefined);
-      this.remember(shared.meta, shared.data);
-      return { ...shared, layer: 'redis' };
+      const data = await this.sharedBytes(shared).catch((error: unknown) => {
+        if (lock) void lock.release().catch(() => undefined);
+        throw error;
+      });
+      if (data) {
+        if (lock) void lock.release().catch(() => undefined);
+        return this.fromSharedEntry(shared, data);
+      }
     }
-    if (lock) return this.withLock(key, canonical, request, lock);
+    // Known to be absent from the shared cache: the registry's snapshot may tell that the variant
+    // was never made (not when the cache could not be read, nor when its entry's object is gone).
+    if (lock) return this.withLock(key, canonical, request, lock, shared === null);
     const deadline = Date.now() + lockTtl + 5000;
     const poll = this.options.pollMs ?? 50;
     for (;;) {
@@ -421,23 +526,27 @@ export class VariantsService {
       await new Promise((r) => setTimeout(r, poll));
       // The renderer may have failed and let go: take over.
       const taken = await this.acquire(key, lockTtl);
-      if (taken) return this.withLock(key, canonical, request, taken);
+      if (taken) return this.withLock(key, canonical, request, taken, false);
     }
   }
 
   /**
    * With the render lock held, the registry is authoritative: its row, or a render (which keeps
-   * the lock until the variant is stored).
+   * the lock until the variant is stored). `sharedMissed`: the shared cache, read together with
+   * taking the lock, had nothing: every variant stored since the asset's snapshot would have been
+   * there, so a variant the snapshot lacks needs no lookup.
    */
   private async withLock(
     key: string,
     canonical: string,
     request: VariantRequest,
     lock: HeldLock,
+    sharedMissed: boolean,
   ): Promise<DeliveredVariant> {
     let handedOver = false;
     try {
-      const stored = await this.fromRegistry(key);
+      const lacks = sharedMissed && (await this.registryLacks(request.asset, key));
+      const stored = lacks ? undefined : await this.fromRegistry(key);
       if (stored) return this.fromStored(stored);
       const rendered = await this.render(key, canonical, request, lock);
       handedOver = true;
@@ -460,7 +569,7 @@ export class VariantsService {
   private fromStored(stored: { row: StoredRow; data: Buffer }): DeliveredVariant {
     const meta = metaOf(stored.row);
     this.remember(meta, stored.data);
-    void this.toShared(meta, stored.data);
+    void this.toShared(meta, stored.data, stored.row.storageKey);
     return { meta, data: stored.data, layer: 'registry' };
   }
 
@@ -537,20 +646,27 @@ export class VariantsService {
     };
     // `stored` fails when the variant could not be stored (a job awaiting it retries); the
     // bookkeeping below handles that failure, so an answer that does not await it loses nothing.
-    // Once the answer is on its way: the object and the row, then the shared cache and the lock's
-    // release together (one round trip; other nodes wait for the row while the lock is held).
+    // Once the answer is on its way: the bytes into the shared cache (other nodes find them there
+    // at once), then the object and the row; a variant too large for the shared cache leaves its
+    // place there once stored, with the lock's release (one round trip).
+    const shared = rendered.data.length <= this.options.sharedMaxBytes;
     const answered = new Promise<void>((resolve) => setImmediate(resolve));
-    const stored = answered.then(() => this.persist(row, meta, rendered.data));
+    const stored = answered.then(() => {
+      if (shared) void this.toShared(meta, rendered.data, row.storageKey);
+      return this.persist(row, meta, rendered.data);
+    });
     const settled: Promise<void> = stored.then(
       () => {
         this.done(key, settled);
-        void this.toShared(meta, rendered.data);
+        this.noteStored(asset, key);
+        if (!shared) void this.toShared(meta, rendered.data, row.storageKey);
         void lock.release().catch(() => undefined);
       },
       (error: unknown) => {
         this.done(key, settled);
-        void lock.release().catch(() => undefined);
         this.hot.delete(key);
+        if (shared) void this.state.delete(`variant:${key}`).catch(() => undefined);
+        void lock.release().catch(() => undefined);
         this.options.onStoreError?.(error, row.storageKey);
       },
     );
