@@ -210,6 +210,13 @@ interface RegistrySnapshot {
   readonly until: number;
 }
 
+/**
+ * How long after its answer a rendered variant is stored: the next request of the client that
+ * asked (on its connection, within a millisecond or two) is taken first, and the storage work
+ * overlaps with renders, while this thread waits for them.
+ */
+const STORE_DELAY_MS = 10;
+
 /** Most variant keys of one asset version a snapshot holds. */
 const SNAPSHOT_KEYS = 2048;
 /** Asset versions whose snapshots are kept. */
@@ -647,14 +654,16 @@ export class VariantsService {
     // `stored` fails when the variant could not be stored (a job awaiting it retries); the
     // bookkeeping below handles that failure, so an answer that does not await it loses nothing.
     // Once the answer is on its way: the bytes into the shared cache (other nodes find them there
-    // at once), then the object and the row; a variant too large for the shared cache leaves its
-    // place there once stored, with the lock's release (one round trip).
+    // at once); moments later the object and the row; a variant too large for the shared cache
+    // leaves its place there once stored, with the lock's release (one round trip).
     const shared = rendered.data.length <= this.options.sharedMaxBytes;
     const answered = new Promise<void>((resolve) => setImmediate(resolve));
-    const stored = answered.then(() => {
-      if (shared) void this.toShared(meta, rendered.data, row.storageKey);
-      return this.persist(row, meta, rendered.data);
-    });
+    const stored = answered
+      .then(() => {
+        if (shared) void this.toShared(meta, rendered.data, row.storageKey);
+        return new Promise<void>((resolve) => setTimeout(resolve, STORE_DELAY_MS));
+      })
+      .then(() => this.persist(row, meta, rendered.data));
     const settled: Promise<void> = stored.then(
       () => {
         this.done(key, settled);
