@@ -64,6 +64,8 @@ const measures = (phase: (typeof PHASES)[number]): boolean => only.length === 0 
 const SHUTDOWN_GRACE_MS = 3000;
 const LIBRARY_SIZE = 100;
 const RUNS = 3;
+/** Cold renders take seconds per run, and their ratios move most with the machine's other load: more runs. */
+const COLD_RUNS = 5;
 
 const started = Date.now();
 const running = new Set<ServerProcess>();
@@ -287,7 +289,7 @@ async function main(): Promise<void> {
     if (ipx && sharpHttp)
       r.cold = {
         concurrency: config.maxConcurrentRenders,
-        runs: RUNS,
+        runs: COLD_RUNS,
         formats: await measureColdRender(
           formats,
           {
@@ -296,7 +298,7 @@ async function main(): Promise<void> {
             sharpHttpUrl: (format, width) => `${sharpHttp.baseUrl}/${format.name}/${width}`,
             source: bench.bytes,
             concurrency: config.maxConcurrentRenders,
-            runs: RUNS,
+            runs: COLD_RUNS,
           },
           progress,
         ),
