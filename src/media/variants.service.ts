@@ -219,8 +219,8 @@ const STORE_DELAY_MS = 10;
 
 /** Most variant keys of one asset version a snapshot holds. */
 const SNAPSHOT_KEYS = 2048;
-/** Asset versions whose snapshots are kept. */
-const SNAPSHOTS = 4096;
+/** Variant keys all snapshots hold together, at most (about 150 bytes each). */
+const SNAPSHOT_KEYS_IN_ALL = 100_000;
 
 /** What answering from a variant's row needs of it. */
 type StoredRow = Pick<
@@ -278,7 +278,10 @@ export class VariantsService {
   /** Reads of originals under way, so that renders of one image at once read it once. */
   private readonly reading = new Map<string, Promise<Buffer>>();
   private readonly inFlight = new Map<string, Promise<DeliveredVariant>>();
-  private readonly snapshots = new LRUCache<string, RegistrySnapshot>({ max: SNAPSHOTS });
+  private readonly snapshots = new LRUCache<string, RegistrySnapshot>({
+    maxSize: SNAPSHOT_KEYS_IN_ALL,
+    sizeCalculation: (snapshot) => (snapshot.keys?.size ?? 0) + 1,
+  });
   private readonly snapshotting = new Map<string, Promise<RegistrySnapshot>>();
   /** How long a snapshot is trusted: well within the shared cache's lifetime. */
   private readonly snapshotMs: number;
@@ -433,9 +436,15 @@ export class VariantsService {
 
   /** A variant this node stored, in its asset version's snapshot. */
   private noteStored(asset: Pick<AssetEntity, 'id' | 'version'>, key: string): void {
-    const keys = this.snapshots.get(`${asset.id}:${asset.version}`)?.keys;
-    if (keys && keys.size < SNAPSHOT_KEYS) keys.add(key);
-    else if (keys) this.snapshots.delete(`${asset.id}:${asset.version}`);
+    const id = `${asset.id}:${asset.version}`;
+    const snapshot = this.snapshots.get(id);
+    if (!snapshot?.keys) return;
+    if (snapshot.keys.size >= SNAPSHOT_KEYS) {
+      this.snapshots.delete(id);
+      return;
+    }
+    snapshot.keys.add(key);
+    this.snapshots.set(id, { ...snapshot }); // a new entry: counted at its new size
   }
 
   private async storedRow(key: string): Promise<StoredRow | undefined> {
