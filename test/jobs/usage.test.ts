@@ -94,6 +94,8 @@ describeWith(['s3'], 'jobs: usage metering', () => {
     // A burst of warm requests is answered from memory: the registry is not written, and hardly
     // read (cached rows are checked again every few seconds, not per request).
     const db = t.tessera.registry.dataSource;
+    // the renders above are stored (their rows inserted) in the background: not the burst's work
+    await t.tessera.services.variants.idle();
     const before = t.tessera.registry.statements();
     const warm = urls.filter((_, i) => i !== 2); // preset URLs are looked up by the delivery service
     const burst = 40;
