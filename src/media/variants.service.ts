@@ -255,6 +255,11 @@ interface StoredColumns {
 
 const SNAPSHOT = 'SELECT variant_key FROM variants WHERE asset_id = $1 AND asset_version = $2 LIMIT $3';
 
+/** Releases a lock without waiting for it; a release that fails leaves the lock to expire. */
+const letGo = (lock: HeldLock | undefined): void => {
+  if (lock) void lock.release().catch(() => undefined);
+};
+
 const metaOf = (row: StoredRow): VariantMeta => ({
   key: row.variantKey,
   sha256: row.sha256,
@@ -516,11 +521,11 @@ export class VariantsService {
     const [shared, lock] = await Promise.all([this.fromShared(key), this.acquire(key, lockTtl)]);
     if (shared) {
       const data = await this.sharedBytes(shared).catch((error: unknown) => {
-        if (lock) void lock.release().catch(() => undefined);
+        letGo(lock);
         throw error;
       });
       if (data) {
-        if (lock) void lock.release().catch(() => undefined);
+        letGo(lock);
         return this.fromSharedEntry(shared, data);
       }
     }
@@ -568,7 +573,7 @@ export class VariantsService {
       handedOver = true;
       return rendered;
     } finally {
-      if (!handedOver) void lock.release().catch(() => undefined);
+      if (!handedOver) letGo(lock);
     }
   }
 
@@ -678,13 +683,13 @@ export class VariantsService {
         this.done(key, settled);
         this.noteStored(asset, key);
         if (!shared) void this.toShared(meta, rendered.data, row.storageKey);
-        void lock.release().catch(() => undefined);
+        letGo(lock);
       },
       (error: unknown) => {
         this.done(key, settled);
         this.hot.delete(key);
         if (shared) void this.state.delete(`variant:${key}`).catch(() => undefined);
-        void lock.release().catch(() => undefined);
+        letGo(lock);
         this.options.onStoreError?.(error, row.storageKey);
       },
     );

@@ -4,6 +4,42 @@
  * while something else is measured).
  */
 
+import { Agent, get } from 'node:http';
+
+/**
+ * The client of the HTTP systems a render is asked of: Node's own http on kept-alive connections.
+ * (fetch costs the bench process several times more CPU per image, taken from the cores the
+ * servers render on.)
+ */
+const agent = new Agent({ keepAlive: true });
+
+/** An HTTP answer, read whole. */
+export interface Answer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer;
+}
+
+/** GET on a kept-alive connection. */
+export function httpGet(url: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
+      );
+      response.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+/** A header of an answer, repeated values joined. */
+export const header = (answer: Answer, name: string): string | undefined => {
+  const value = answer.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+};
+
 /** A Tessera the bench talks to over HTTP. */
 export interface TesseraEndpoint {
   readonly baseUrl: string;

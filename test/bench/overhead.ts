@@ -14,11 +14,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { transformUrl, upload } from './client.js';
+import { header, httpGet, transformUrl, upload } from './client.js';
 import { prepareComponents, startTesseraProcess } from './environment.js';
 import { BENCH_HEIGHT, BENCH_WIDTH, makeBenchPhoto } from './images.js';
 import { closedLoop } from './load.js';
@@ -31,21 +30,6 @@ const IMAGES = Number(process.env.OVERHEAD_IMAGES ?? 200);
 const CONCURRENCY = 2;
 const SOURCE_WIDTH = 400;
 const SOURCE_HEIGHT = Math.round((SOURCE_WIDTH * BENCH_HEIGHT) / BENCH_WIDTH);
-
-const agent = new Agent({ keepAlive: true });
-
-function fetchOne(url: string): Promise<{ status: number; cache: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    get(url, { agent }, (response) => {
-      response.resume();
-      response.on('end', () => {
-        const cache = response.headers['x-cache'];
-        resolve({ status: response.statusCode ?? 0, cache: Array.isArray(cache) ? cache[0] : cache });
-      });
-      response.on('error', reject);
-    }).on('error', reject);
-  });
-}
 
 /** Process ids of a program by name (`pgrep -x`); none when it is not running. */
 function pidsOf(name: string): number[] {
@@ -86,10 +70,11 @@ async function round(
     client: process.cpuUsage(),
   };
   await closedLoop(IMAGES, CONCURRENCY, async (i) => {
-    const answer = await fetchOne(url(first + i));
+    const answer = await httpGet(url(first + i));
     if (answer.status !== 200) throw new Error(`${url(first + i)} answered ${answer.status}`);
-    if (expectRender && answer.cache !== 'render')
-      throw new Error(`${url(first + i)} was answered from ${answer.cache}, not rendered`);
+    const cache = header(answer, 'x-cache');
+    if (expectRender && cache !== 'render')
+      throw new Error(`${url(first + i)} was answered from ${cache}, not rendered`);
   });
   const client = process.cpuUsage(before.client);
   const perImage = (seconds: number) => (seconds * 1000) / IMAGES;

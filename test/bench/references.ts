@@ -61,30 +61,22 @@ export function startSharpServer(
   );
 }
 
-/** The minimal Node server answering `file`'s bytes from memory on every path. */
-export async function startMemoryServer(
-  file: string,
-  contentType: string,
-  logDir: string,
-): Promise<{ server: ServerProcess; url: string }> {
-  const { server, baseUrl } = await startNodeReference(
-    'node-memory',
-    'memory-server.ts',
-    { before: [file], after: [contentType] },
-    logDir,
-  );
-  return { server, url: `${baseUrl}/image` };
-}
+/** The servers answering one file's bytes from memory: bare Node http, and a bare Fastify route. */
+const BYTES_SERVERS = {
+  'node-memory': 'memory-server.ts',
+  fastify: 'fastify-server.ts',
+} as const;
 
-/** The Fastify floor: a bare Fastify route answering `file`'s bytes from memory. */
-export async function startFastifyServer(
+/** A minimal server answering `file`'s bytes from memory, at `url`. */
+export async function startBytesServer(
+  kind: keyof typeof BYTES_SERVERS,
   file: string,
   contentType: string,
   logDir: string,
 ): Promise<{ server: ServerProcess; url: string }> {
   const { server, baseUrl } = await startNodeReference(
-    'fastify',
-    'fastify-server.ts',
+    kind,
+    BYTES_SERVERS[kind],
     { before: [file], after: [contentType] },
     logDir,
   );

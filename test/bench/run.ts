@@ -42,14 +42,7 @@ import { measurePeakRss, measureRssGrowth } from './phases/memory.js';
 import { measureSingleFlight } from './phases/single-flight.js';
 import { measureWarmHit } from './phases/warm-hit.js';
 import { freePort, onPath, type ServerProcess } from './processes.js';
-import {
-  nginxVersion,
-  startFastifyServer,
-  startIpx,
-  startMemoryServer,
-  startNginx,
-  startSharpServer,
-} from './references.js';
+import { nginxVersion, startIpx, startBytesServer, startNginx, startSharpServer } from './references.js';
 import { evaluateTargets, renderReport, withVerdicts, type BenchResults } from './report.js';
 
 const LIMIT_SECONDS = Number(process.env.BENCH_LIMIT_SECONDS ?? 270);
@@ -318,9 +311,9 @@ async function main(): Promise<void> {
         );
       const variantFile = join(work, 'variant.jpg');
       writeFileSync(variantFile, hitBytes);
-      const memory = await startMemoryServer(variantFile, 'image/jpeg', work);
+      const memory = await startBytesServer('node-memory', variantFile, 'image/jpeg', work);
       track(memory.server);
-      const fastify = await startFastifyServer(variantFile, 'image/jpeg', work);
+      const fastify = await startBytesServer('fastify', variantFile, 'image/jpeg', work);
       track(fastify.server);
       const nginx = r.machine.nginx ? await startNginx(variantFile, 'variant.jpg', work) : undefined;
       if (nginx) track(nginx.server);

@@ -4,8 +4,8 @@
  * the same concurrency for all: Tessera's render limit. Systems are measured in turn, in a rotating
  * order, and each run's ratios are taken between systems measured moments apart.
  */
-import { Agent, get } from 'node:http';
 import sharp, { type Sharp } from 'sharp';
+import { header, httpGet } from '../client.js';
 import { BENCH_HEIGHT, BENCH_WIDTH } from '../images.js';
 import { closedLoop } from '../load.js';
 
@@ -103,36 +103,6 @@ const WARM_UP = 8;
 const heightAt = (width: number) => Math.round((width * BENCH_HEIGHT) / BENCH_WIDTH);
 
 type Timings = ColdFormatResult['tesseraTimings'];
-
-/**
- * The client of the HTTP systems: Node's own http on kept-alive connections. (fetch costs the
- * bench process several times more CPU per image, taken from the cores the servers render on.)
- */
-const agent = new Agent({ keepAlive: true });
-
-interface Answer {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: Buffer;
-}
-
-function httpGet(url: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    get(url, { agent }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () =>
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
-      );
-      response.on('error', reject);
-    }).on('error', reject);
-  });
-}
-
-const header = (answer: Answer, name: string): string | undefined => {
-  const value = answer.headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
-};
 
 async function fetchRender(url: string, timings?: Timings): Promise<Buffer> {
   const started = performance.now();
