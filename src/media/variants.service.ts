@@ -76,7 +76,10 @@ export interface VariantsOptions {
   readonly sharedMaxBytes: number;
   readonly sharedTtlSeconds: number;
   readonly avifEffort: number;
-  /** How often a waiter looks for the render another node is doing. */
+  /**
+   * Longest wait between a waiter's looks for the render another node is doing (default 50 ms;
+   * the first look is after 10 ms, each next wait twice the last).
+   */
   readonly pollMs?: number;
   /** Most frames an animated output keeps. */
   readonly maxFrames: number;
@@ -205,17 +208,27 @@ function unpack(value: Buffer): SharedEntry | undefined {
  * enter for longer than a snapshot is kept. `keys` is null for an asset with too many variants to
  * hold.
  */
+/** A rendered variant on its way to storage: its bytes, and when it is stored (or failed to be). */
+interface Unstored {
+  readonly meta: VariantMeta;
+  readonly data: Buffer;
+  readonly settled: Promise<void>;
+}
+
 interface RegistrySnapshot {
   readonly keys: Set<string> | null;
   readonly until: number;
 }
 
 /**
- * How long after its answer a rendered variant is stored: the next request of the client that
- * asked (on its connection, within a millisecond or two) is taken first, and the storage work
- * overlaps with renders, while this thread waits for them.
+ * How long after its answer a rendered variant goes into the shared cache and storage: the next
+ * request of the client that asked (on its connection, within a millisecond or two) is taken
+ * first, and the storage work overlaps with renders, while this thread waits for them.
  */
 const STORE_DELAY_MS = 10;
+
+/** A waiter's first wait for another node's render (see `VariantsOptions.pollMs`). */
+const FIRST_POLL_MS = 10;
 
 /** Most variant keys of one asset version a snapshot holds. */
 const SNAPSHOT_KEYS = 2048;
@@ -290,8 +303,11 @@ export class VariantsService {
   private readonly snapshotting = new Map<string, Promise<RegistrySnapshot>>();
   /** How long a snapshot is trusted: well within the shared cache's lifetime. */
   private readonly snapshotMs: number;
-  /** Rendered variants on their way to storage and the registry. */
-  private readonly storing = new Map<string, Promise<void>>();
+  /**
+   * Rendered variants on their way to storage and the registry, with their bytes: this process
+   * answers from them until they are stored (its own lock is held meanwhile).
+   */
+  private readonly storing = new Map<string, Unstored>();
   private rendersDone = 0;
 
   constructor(
@@ -316,7 +332,7 @@ export class VariantsService {
 
   /** Resolves when every variant rendered so far is stored with its row (or failed to be). */
   async idle(): Promise<void> {
-    while (this.storing.size > 0) await Promise.all([...this.storing.values()]);
+    while (this.storing.size > 0) await Promise.all([...this.storing.values()].map((u) => u.settled));
   }
 
   /** Renders performed by this process since start. */
@@ -342,8 +358,9 @@ export class VariantsService {
       );
     }
     const { canonical, key } = request.known ?? this.address(request.asset, request.plan, request.format);
-    const cached = this.hot.get(key);
-    if (cached) return { ...cached, layer: 'memory', stored: this.storing.get(key) };
+    const unstored = this.storing.get(key);
+    const cached = this.hot.get(key) ?? unstored;
+    if (cached) return { meta: cached.meta, data: cached.data, layer: 'memory', stored: unstored?.settled };
     const running = this.inFlight.get(key);
     if (running) return running;
     const work = this.lookupOrRender(key, canonical, request).finally(() => this.inFlight.delete(key));
@@ -501,8 +518,8 @@ export class VariantsService {
 
   /** The variant if it exists anywhere, without rendering it. */
   async peek(key: string): Promise<DeliveredVariant | undefined> {
-    const cached = this.hot.get(key);
-    if (cached) return { ...cached, layer: 'memory' };
+    const cached = this.hot.get(key) ?? this.storing.get(key);
+    if (cached) return { meta: cached.meta, data: cached.data, layer: 'memory' };
     return this.lookup(key);
   }
 
@@ -533,7 +550,9 @@ export class VariantsService {
     // was never made (not when the cache could not be read, nor when its entry's object is gone).
     if (lock) return this.withLock(key, canonical, request, lock, shared === null);
     const deadline = Date.now() + lockTtl + 5000;
+    // The render's row is written moments after its answer: look again soon, then less often.
     const poll = this.options.pollMs ?? 50;
+    let wait = Math.min(FIRST_POLL_MS, poll);
     for (;;) {
       const stored = await this.fromRegistry(key);
       if (stored) return this.fromStored(stored);
@@ -544,7 +563,8 @@ export class VariantsService {
           { retryAfterSeconds: 2 },
         );
       }
-      await new Promise((r) => setTimeout(r, poll));
+      await new Promise((r) => setTimeout(r, wait));
+      wait = Math.min(poll, wait * 2);
       // The renderer may have failed and let go: take over.
       const taken = await this.acquire(key, lockTtl);
       if (taken) return this.withLock(key, canonical, request, taken, false);
@@ -667,17 +687,18 @@ export class VariantsService {
     };
     // `stored` fails when the variant could not be stored (a job awaiting it retries); the
     // bookkeeping below handles that failure, so an answer that does not await it loses nothing.
-    // Once the answer is on its way: the bytes into the shared cache (other nodes find them there
-    // at once); moments later the object and the row; a variant too large for the shared cache
-    // leaves its place there once stored, with the lock's release (one round trip).
+    // Moments after the answer (the client's next request is read first): the bytes into the
+    // shared cache while the object and then the row are written; a variant too large for the
+    // shared cache leaves its place there once stored, with the lock's release (one round trip).
+    // Until then this process answers from the bytes it holds, and another node waits for the row
+    // (the lock is held).
     const shared = rendered.data.length <= this.options.sharedMaxBytes;
-    const answered = new Promise<void>((resolve) => setImmediate(resolve));
-    const stored = answered
-      .then(() => {
-        if (shared) void this.toShared(meta, rendered.data, row.storageKey);
-        return new Promise<void>((resolve) => setTimeout(resolve, STORE_DELAY_MS));
-      })
-      .then(() => this.persist(row, meta, rendered.data));
+    const stored = new Promise<void>((resolve) => setTimeout(resolve, STORE_DELAY_MS)).then(async () => {
+      await Promise.all([
+        shared ? this.toShared(meta, rendered.data, row.storageKey) : undefined,
+        this.persist(row, meta, rendered.data),
+      ]);
+    });
     const settled: Promise<void> = stored.then(
       () => {
         this.done(key, settled);
@@ -693,13 +714,13 @@ export class VariantsService {
         this.options.onStoreError?.(error, row.storageKey);
       },
     );
-    this.storing.set(key, settled);
+    this.storing.set(key, { meta, data: rendered.data, settled });
     return { meta, data: rendered.data, layer: 'render', renderMs: processingMs, stored };
   }
 
   /** The variant of `key` is no longer on its way to storage (as `settled`). */
   private done(key: string, settled: Promise<void>): void {
-    if (this.storing.get(key) === settled) this.storing.delete(key);
+    if (this.storing.get(key)?.settled === settled) this.storing.delete(key);
   }
 
   /** Writes a rendered variant's object, then its row; leaves no object without a row. */

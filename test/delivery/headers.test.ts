@@ -246,6 +246,7 @@ describeWith(['redis', 's3'], 'two nodes sharing the registry, S3 and Redis', ()
     const first = await fetchImage(url);
     expect(first.headers.get('x-cache')).toBe('render');
     expect(first.body.length).toBeLessThan(30_000);
+    await t.tessera.services.variants.idle();
     const there = await fetchImage(second.here(url));
     expect(there.status).toBe(200);
     expect(there.headers.get('x-cache')).toBe('redis');
@@ -254,6 +255,20 @@ describeWith(['redis', 's3'], 'two nodes sharing the registry, S3 and Redis', ()
     expect((await fetchImage(second.here(url))).headers.get('x-cache')).toBe('memory');
     expect([rendersOf(t.tessera) - renders[0]!, rendersOf(second.tessera) - renders[1]!]).toEqual([1, 0]);
     expect(await rowsFor('w_120-fmt_jpg')).toBe(1);
+  });
+
+  it('asked of the other node the moment it is answered, a new variant is not made twice', async () => {
+    const url = await urlOf(t, rocket.id, { transform: { width: 140 } });
+    const renders = [rendersOf(t.tessera), rendersOf(second.tessera)];
+    const first = await fetchImage(url);
+    expect(first.headers.get('x-cache')).toBe('render');
+    // its bytes, object and row are on their way; the other node waits for them, never renders
+    const there = await fetchImage(second.here(url));
+    expect(there.status).toBe(200);
+    expect(['redis', 'registry']).toContain(there.headers.get('x-cache'));
+    expect(there.body.equals(first.body)).toBe(true);
+    expect([rendersOf(t.tessera) - renders[0]!, rendersOf(second.tessera) - renders[1]!]).toEqual([1, 0]);
+    expect(await rowsFor('w_140-fmt_jpg')).toBe(1);
   });
 
   it('a large variant rendered on one node is served by the other from S3, found through its place in Redis', async () => {

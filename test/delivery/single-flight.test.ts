@@ -119,6 +119,54 @@ describeWith([], 'single flight on one node', () => {
   });
 });
 
+describeWith([], 'a variant on its way to storage', () => {
+  let t: TestTessera;
+  let photo: AssetView;
+
+  beforeAll(async () => {
+    // variants up to 10 KB are kept in memory: the ones below are larger
+    t = await startTestTessera({ env: { VARIANT_CACHE_BYTES: '40000' } });
+    photo = await upload(t, 'picosdeeuropa_by_Aitzol_Berasategi.jpg');
+    await settle(t);
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('asked again the moment it is answered, it is answered from the bytes being stored: no render, no wait for its own lock', async () => {
+    const url = new URL(await urlOf(t, photo.id, { transform: { width: 500 } }));
+    const [, , access, org, tenant, space, , assetId, version, file] = url.pathname.split('/');
+    const request = {
+      access: access!,
+      org: org!,
+      tenant: tenant!,
+      space: space!,
+      assetId: assetId!,
+      version: version!,
+      file: file!,
+      path: url.pathname,
+    };
+    const { delivery, variants } = t.tessera.services;
+    const before = rendersOf(t.tessera);
+    const first = await delivery.answer(request);
+    // the same tick as the first answer: nothing of it is stored yet
+    const again = await delivery.answer(request);
+    if (first.kind !== 'variant' || again.kind !== 'variant') throw new Error('not variant answers');
+    expect(first.variant.layer).toBe('render');
+    expect(first.variant.data.length).toBeGreaterThan(10_000);
+    expect(again.variant.layer).toBe('memory');
+    expect(again.variant.data.equals(first.variant.data)).toBe(true);
+    expect(rendersOf(t.tessera) - before).toBe(1);
+    await variants.idle();
+    // stored: the process no longer holds it, the registry does
+    const later = await fetchImage(url.toString());
+    expect([later.status, later.headers.get('x-cache')]).toEqual([200, 'redis']);
+    expect(later.body.equals(first.variant.data)).toBe(true);
+    expect(rendersOf(t.tessera) - before).toBe(1);
+    expect((await variantRows(t, photo.id)).filter((r) => r.canonical === 'w_500-fmt_jpg')).toHaveLength(1);
+  });
+});
+
 describeWith(['redis', 's3'], 'single flight across two nodes', () => {
   let t: TestTessera;
   let second: SecondNode;

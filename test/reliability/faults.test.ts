@@ -233,6 +233,20 @@ describeFaults(
       urls.original = u.original!;
       for (const url of [...urls.small, ...urls.large])
         expect((await request('image', url)).status).toBe(200);
+      // stored moments after their answers (the only asset yet): a variant's shared-cache entry
+      // goes out before its object and row are written
+      const stored = async () =>
+        Number(
+          (
+            await sql<{ n: string }>('SELECT count(*) AS n FROM variants WHERE canonical = ANY($1)', [
+              ['w_100-fmt_jpg', 'w_120-fmt_webp', 'w_600-fmt_png', 'w_620-fmt_png'],
+            ])
+          )[0]!.n,
+        );
+      for (let waited = 0; (await stored()) < 4; waited += 20) {
+        if (waited > 10_000) throw new Error('the variants were not stored within 10 s');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       const layers = await Promise.all([...urls.small, ...urls.large].map((url) => request('image', url)));
       expect(layers.map((s) => s.layer)).toEqual(['memory', 'memory', 'redis', 'redis']);
     }, 180_000);
