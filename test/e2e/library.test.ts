@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
@@ -121,6 +121,20 @@ describeWith(['chromium'], 'Media library page in Chromium', () => {
       expect((await response.text()).length).toBeGreaterThan(1000);
     }
     expect((await fetch(`${siteOrigin}/library/nothing.js`)).status).toBe(404);
+  });
+
+  it('leaves no bundler process behind once the page is built', () => {
+    const children = readdirSync('/proc/self/task').flatMap((task) =>
+      readFileSync(`/proc/self/task/${task}/children`, 'utf8').split(' ').filter(Boolean),
+    );
+    const commands = children.map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      } catch {
+        return ''; // exited meanwhile
+      }
+    });
+    expect(commands.filter((command) => command.includes('esbuild'))).toEqual([]);
   });
 
   it('the page type-checks on its own, with the DOM and without Node types', async () => {

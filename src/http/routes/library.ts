@@ -94,6 +94,9 @@ function defaultSourceDir(): string {
 
 const escapeAttribute = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** Bundles being built by this process (esbuild's service runs while there are any). */
+let bundling = 0;
+
 /** Bundles `main.ts` (and the CSS it imports) with esbuild, in memory. */
 async function buildBundle(sourceDir: string): Promise<LibraryBundle> {
   let esbuild: typeof import('esbuild');
@@ -111,6 +114,7 @@ async function buildBundle(sourceDir: string): Promise<LibraryBundle> {
     });
   });
   let result: Awaited<ReturnType<typeof esbuild.build>>;
+  bundling += 1;
   try {
     result = await esbuild.build({
       entryPoints: [join(sourceDir, 'main.ts')],
@@ -135,6 +139,10 @@ async function buildBundle(sourceDir: string): Promise<LibraryBundle> {
             .join('\n')
         : String(error);
     throw new LibraryBuildError(`The media library page does not build:\n${messages}`, { cause: error });
+  } finally {
+    // esbuild's service process (some 18 MB) is not needed once no bundle is being built
+    bundling -= 1;
+    if (bundling === 0) await esbuild.stop();
   }
   const files = new Map<string, StaticFile>();
   let script = '';
