@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /** A full collection of V8's heap, when this Node allows one to be asked for. */
-function fullCollection(): (() => void) | undefined {
+export function fullCollection(): (() => void) | undefined {
   setFlagsFromString('--expose-gc');
   const gc: unknown = runInNewContext('gc');
   return typeof gc === 'function' ? (gc as () => void) : undefined;

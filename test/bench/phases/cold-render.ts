@@ -5,6 +5,7 @@
  * order, and each run's ratios are taken between systems measured moments apart.
  */
 import sharp, { type Sharp } from 'sharp';
+import { fullCollection } from '../../../src/observability/idle-gc.js';
 import { header, httpGet } from '../client.js';
 import { BENCH_HEIGHT, BENCH_WIDTH } from '../images.js';
 import { closedLoop } from '../load.js';
@@ -94,6 +95,8 @@ export interface ColdFormatResult {
   /** CPU time the bench process spent per image asking an HTTP system (the load generator's), ms, per run. */
   readonly clientCpuMs: Partial<Record<'tessera' | 'ipx', number[]>>;
 }
+
+const collect = fullCollection();
 
 /** Images per slot in one system's turn of a round. */
 const WAVES = 4;
@@ -196,6 +199,10 @@ export async function measureColdRender(
       const seconds: Partial<Record<ColdSystem, number>> = {};
       const clientCpu: Partial<Record<ColdSystem, number>> = {};
       for (let round = 0; round < rounds; round += 1) {
+        // This process's garbage (raw Sharp's buffers, every answer's body) collected between
+        // rounds: a full collection it would otherwise run in the middle of some system's turn
+        // (about 100 ms of CPU on these cores) is charged to no system.
+        collect?.();
         for (let k = 0; k < systems.length; k += 1) {
           const system = systems[(k + run + round) % systems.length]!;
           let first: Buffer | undefined;
