@@ -201,13 +201,6 @@ function unpack(value: Buffer): SharedEntry | undefined {
   }
 }
 
-/**
- * The variant keys of one asset version the registry held when last read, so that a render of a
- * variant absent then needs no lookup of its own. Variants stored since by this node are added;
- * those stored by other nodes are found in the shared cache, which every node's stored variants
- * enter for longer than a snapshot is kept. `keys` is null for an asset with too many variants to
- * hold.
- */
 /** A rendered variant on its way to storage: its bytes, and when it is stored (or failed to be). */
 interface Unstored {
   readonly meta: VariantMeta;
@@ -215,6 +208,13 @@ interface Unstored {
   readonly settled: Promise<void>;
 }
 
+/**
+ * The variant keys of one asset version the registry held when last read, so that a render of a
+ * variant absent then needs no lookup of its own. Variants stored since by this node are added;
+ * those stored by other nodes are found in the shared cache, which every node's stored variants
+ * enter for longer than a snapshot is kept. `keys` is null for an asset with too many variants to
+ * hold.
+ */
 interface RegistrySnapshot {
   readonly keys: Set<string> | null;
   readonly until: number;
