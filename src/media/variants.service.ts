@@ -358,14 +358,19 @@ export class VariantsService {
       );
     }
     const { canonical, key } = request.known ?? this.address(request.asset, request.plan, request.format);
-    const unstored = this.storing.get(key);
-    const cached = this.hot.get(key) ?? unstored;
-    if (cached) return { meta: cached.meta, data: cached.data, layer: 'memory', stored: unstored?.settled };
+    const held = this.held(key);
+    if (held)
+      return { meta: held.meta, data: held.data, layer: 'memory', stored: this.storing.get(key)?.settled };
     const running = this.inFlight.get(key);
     if (running) return running;
     const work = this.lookupOrRender(key, canonical, request).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, work);
     return work;
+  }
+
+  /** The bytes of `key` this process holds: kept in memory, or on their way to storage. */
+  private held(key: string): { meta: VariantMeta; data: Buffer } | undefined {
+    return this.hot.get(key) ?? this.storing.get(key);
   }
 
   /** The variant of `key` when this process holds its bytes (counts as a use of them). */
@@ -518,8 +523,8 @@ export class VariantsService {
 
   /** The variant if it exists anywhere, without rendering it. */
   async peek(key: string): Promise<DeliveredVariant | undefined> {
-    const cached = this.hot.get(key) ?? this.storing.get(key);
-    if (cached) return { meta: cached.meta, data: cached.data, layer: 'memory' };
+    const held = this.held(key);
+    if (held) return { meta: held.meta, data: held.data, layer: 'memory' };
     return this.lookup(key);
   }
 
