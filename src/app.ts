@@ -390,7 +390,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     serverFactory: (route) => {
       const server = createServer((request, response) => {
         idle.request();
-        connections?.request(request, response);
+        connections?.request(response);
         if (connections?.ending || !fromMemory?.(request, response)) route(request, response);
       });
       connections = new Connections(server);

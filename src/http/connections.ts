@@ -1,25 +1,27 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 /**
- * The connections of an HTTP server and the requests in flight on each, so that a shutdown ends
- * at once every connection no request is using — an idle kept-alive one, or one a client opened
- * ahead of time and has sent nothing on yet (which Node counts as busy until its headers time out)
- * — and every other one as soon as its answer is sent.
+ * A connection as Node's HTTP server keeps it: the answer being given on it, if any (Node's own
+ * `closeIdleConnections` reads the same field; it is null between requests).
+ */
+type ServerSocket = Socket & { _httpMessage?: ServerResponse | null };
+
+/**
+ * The connections of an HTTP server, so that a shutdown ends at once every connection no request
+ * is using — an idle kept-alive one, or one a client opened ahead of time and has sent nothing on
+ * yet (which Node counts as busy until its headers time out) — and every other one as soon as its
+ * answer is sent. Nothing is tracked per request: the server already knows each connection's
+ * answer in progress.
  */
 export class Connections {
-  private readonly open = new Set<Socket>();
-  /** Answers being given, per connection. */
-  private readonly inFlight = new Map<Socket, Set<ServerResponse>>();
+  private readonly open = new Set<ServerSocket>();
   private closing = false;
 
   constructor(server: Server) {
-    server.on('connection', (socket: Socket) => {
+    server.on('connection', (socket: ServerSocket) => {
       this.open.add(socket);
-      socket.once('close', () => {
-        this.open.delete(socket);
-        this.inFlight.delete(socket);
-      });
+      socket.once('close', () => this.open.delete(socket));
     });
   }
 
@@ -28,19 +30,9 @@ export class Connections {
     return this.closing;
   }
 
-  /** Called for every request as it arrives, before it is answered. */
-  request(request: IncomingMessage, response: ServerResponse): void {
-    const { socket } = request;
-    let answers = this.inFlight.get(socket);
-    if (!answers) this.inFlight.set(socket, (answers = new Set()));
-    answers.add(response);
+  /** Called for every request as it arrives: once closing, its answer ends its connection. */
+  request(response: ServerResponse): void {
     if (this.closing) response.shouldKeepAlive = false;
-    response.once('close', () => {
-      answers.delete(response);
-      if (answers.size > 0) return;
-      this.inFlight.delete(socket);
-      if (this.closing) socket.end();
-    });
   }
 
   /**
@@ -50,9 +42,11 @@ export class Connections {
   close(): void {
     this.closing = true;
     for (const socket of this.open) {
-      const answers = this.inFlight.get(socket);
-      if (!answers) socket.destroy();
-      else for (const response of answers) if (!response.headersSent) response.shouldKeepAlive = false;
+      const answer = socket._httpMessage;
+      if (!answer) socket.destroy();
+      else if (!answer.headersSent) answer.shouldKeepAlive = false;
+      // already sent as kept alive: the connection ends after it
+      else answer.once('finish', () => socket.end());
     }
   }
 }

@@ -22,6 +22,8 @@ export interface QuotaUsage {
 }
 
 const TODAY_TTL_MS = 5_000;
+/** How long an organization's quota is used as read (and, past that, for as long again while it is read anew). */
+const QUOTA_TTL_MS = 5_000;
 
 const secondsToMidnight = (now = new Date()): number => {
   const next = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
@@ -64,6 +66,8 @@ export class QuotaService {
   ) {}
 
   private readonly orgQuotas = new Map<string, { quota: Quota; until: number }>();
+  /** Reads of organizations' quotas under way, one per organization. */
+  private readonly reading = new Map<string, Promise<Quota>>();
 
   /**
    * An organization's quota, cached briefly (it is read on every image request). While the registry
@@ -72,15 +76,28 @@ export class QuotaService {
   private async organizationQuota(organizationId: string): Promise<Quota> {
     const hit = this.orgQuotas.get(organizationId);
     if (hit && hit.until > Date.now()) return hit.quota;
-    let quota: Quota;
+    let read = this.reading.get(organizationId);
+    if (!read) {
+      const started = this.readOrganizationQuota(organizationId).then((quota) => {
+        // a change made meanwhile (setOrganizationQuota) dropped this read: it is not kept
+        if (this.reading.get(organizationId) === started)
+          this.orgQuotas.set(organizationId, { quota, until: Date.now() + QUOTA_TTL_MS });
+        return quota;
+      });
+      read = started;
+      this.reading.set(organizationId, started);
+      void started
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.reading.get(organizationId) === started) this.reading.delete(organizationId);
+        });
+    }
     try {
-      quota = await this.readOrganizationQuota(organizationId);
+      return await read;
     } catch (error) {
       if (hit) return hit.quota;
       throw error;
     }
-    this.orgQuotas.set(organizationId, { quota, until: Date.now() + 5_000 });
-    return quota;
   }
 
   private async readOrganizationQuota(organizationId: string): Promise<Quota> {
@@ -193,7 +210,14 @@ export class QuotaService {
   servesUnmetered(space: Pick<SpaceEntity, 'organizationId' | 'settings'>): boolean {
     if (space.settings.quota?.bytesServedPerDay !== undefined) return false;
     const org = this.orgQuotas.get(space.organizationId);
-    return org !== undefined && org.until > Date.now() && org.quota.bytesServedPerDay === undefined;
+    if (org === undefined) return false;
+    const now = Date.now();
+    if (org.until <= now) {
+      // Read again in the background; meanwhile, for a few seconds more, the last read answers.
+      if (org.until + QUOTA_TTL_MS <= now) return false;
+      void this.organizationQuota(space.organizationId).catch(() => undefined);
+    }
+    return org.quota.bytesServedPerDay === undefined;
   }
 
   /** @throws DomainError QUOTA_EXCEEDED when serving `bytes` more would pass the daily bytes-served quota. */
@@ -265,6 +289,7 @@ export class QuotaService {
     org.settings = { ...(org.settings ?? {}), quota };
     const saved = await this.db.getRepository(OrganizationEntity).save(org);
     this.orgQuotas.delete(org.id);
+    this.reading.delete(org.id);
     return saved;
   }
 }

@@ -21,6 +21,8 @@ export interface LocalHit {
 
 /** What one node knows of one window: the shared count at the last exchange, and its own since. */
 interface LocalWindow {
+  /** The shared counter's key. */
+  readonly key: string;
   shared: number;
   /** Counted here and on its way to the shared counter. */
   sending: number;
@@ -58,7 +60,13 @@ const MAX_LOCAL_WINDOWS = 100_000;
  * thus costs no round trip to Redis.
  */
 export class RateLimiter {
-  private readonly windows = new Map<string, LocalWindow>();
+  /** Per class, by identity: a hot client's window is found without making its key. */
+  private readonly windows: Readonly<Record<RateClass, Map<string, LocalWindow>>> = {
+    graphql: new Map(),
+    image: new Map(),
+    render: new Map(),
+  };
+  private localWindows = 0;
   private readonly batchMs: number;
   private readonly onError: (error: unknown) => void;
   private readonly timer: NodeJS.Timeout | undefined;
@@ -83,19 +91,18 @@ export class RateLimiter {
     limit: number = this.perMinute[cls],
   ): Promise<RateDecision | undefined> {
     if (limit <= 0) return undefined;
-    const key = `rate:${cls}:${identity}`;
     const now = Date.now();
-    let local = this.windows.get(key);
+    let local = this.windows[cls].get(identity);
     if (local && now >= local.resetAt) {
-      this.windows.delete(key);
+      this.forget(cls, identity);
       local = undefined;
     }
     if (local && decidedHere(local, limit)) return countHere(local, limit, now);
     const by = 1 + (local?.pending ?? 0);
     if (local) local.pending = 0;
     try {
-      const { value, resetInSeconds } = await this.counters.increment(key, by, 60);
-      if (this.batchMs > 0 && limit >= LOCAL_MIN_LIMIT) this.remember(key, value, resetInSeconds);
+      const { value, resetInSeconds } = await this.counters.increment(`rate:${cls}:${identity}`, by, 60);
+      if (this.batchMs > 0 && limit >= LOCAL_MIN_LIMIT) this.remember(cls, identity, value, resetInSeconds);
       return decisionOf(value, limit, resetInSeconds);
     } catch (error) {
       this.onError(error);
@@ -117,7 +124,7 @@ export class RateLimiter {
         windows.push(undefined);
         continue;
       }
-      const local = this.windows.get(`rate:${cls}:${identity}`);
+      const local = this.windows[cls].get(identity);
       if (!local || now >= local.resetAt || !decidedHere(local, limit)) return undefined;
       windows.push(local);
     }
@@ -137,40 +144,49 @@ export class RateLimiter {
   /** Stops exchanging counts; what is pending is sent first. */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await Promise.all([...this.windows].map(([key, local]) => this.send(key, local)));
-    this.windows.clear();
+    const all = Object.values(this.windows).flatMap((byIdentity) => [...byIdentity.values()]);
+    await Promise.all(all.map((local) => this.send(local)));
+    for (const byIdentity of Object.values(this.windows)) byIdentity.clear();
+    this.localWindows = 0;
   }
 
-  private remember(key: string, value: number, resetInSeconds: number): void {
+  private remember(cls: RateClass, identity: string, value: number, resetInSeconds: number): void {
     const now = Date.now();
-    const local = this.windows.get(key);
+    const local = this.windows[cls].get(identity);
     if (local) {
       local.shared = Math.max(local.shared, value - local.sending);
       return;
     }
-    if (this.windows.size >= MAX_LOCAL_WINDOWS) return;
-    this.windows.set(key, {
+    if (this.localWindows >= MAX_LOCAL_WINDOWS) return;
+    this.windows[cls].set(identity, {
+      key: `rate:${cls}:${identity}`,
       shared: value,
       sending: 0,
       pending: 0,
       resetAt: now + resetInSeconds * 1000,
     });
+    this.localWindows += 1;
+  }
+
+  private forget(cls: RateClass, identity: string): void {
+    if (this.windows[cls].delete(identity)) this.localWindows -= 1;
   }
 
   private sendAll(): void {
     const now = Date.now();
-    for (const [key, local] of this.windows) {
-      if (now >= local.resetAt) this.windows.delete(key);
-      else if (local.pending > 0 && local.sending === 0) void this.send(key, local);
-    }
+    for (const [cls, byIdentity] of Object.entries(this.windows) as [RateClass, Map<string, LocalWindow>][])
+      for (const [identity, local] of byIdentity) {
+        if (now >= local.resetAt) this.forget(cls, identity);
+        else if (local.pending > 0 && local.sending === 0) void this.send(local);
+      }
   }
 
-  private async send(key: string, local: LocalWindow): Promise<void> {
+  private async send(local: LocalWindow): Promise<void> {
     if (local.pending === 0) return;
     local.sending = local.pending;
     local.pending = 0;
     try {
-      const { value } = await this.counters.increment(key, local.sending, 60);
+      const { value } = await this.counters.increment(local.key, local.sending, 60);
       local.sending = 0;
       local.shared = Math.max(local.shared, value);
     } catch (error) {

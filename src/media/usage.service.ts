@@ -42,7 +42,8 @@ const today = (): string => {
  * variants' access counts for pruning and a snapshot of the space's stored bytes.
  */
 export class UsageMeter {
-  private tallies = new Map<string, Tally>();
+  /** By day, then by space: a served image finds its tally without making a key. */
+  private tallies = new Map<string, Map<string, Tally>>();
   private access = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
@@ -63,8 +64,9 @@ export class UsageMeter {
 
   private tally(space: Metered): Tally {
     const day = today();
-    const key = `${space.id}|${day}`;
-    let tally = this.tallies.get(key);
+    let ofDay = this.tallies.get(day);
+    if (!ofDay) this.tallies.set(day, (ofDay = new Map()));
+    let tally = ofDay.get(space.id);
     if (!tally) {
       tally = {
         organizationId: space.organizationId,
@@ -76,9 +78,14 @@ export class UsageMeter {
         renderMs: 0,
         uploads: 0,
       };
-      this.tallies.set(key, tally);
+      ofDay.set(space.id, tally);
     }
     return tally;
+  }
+
+  /** The tallies not flushed yet. */
+  private counted(): Tally[] {
+    return [...this.tallies.values()].flatMap((ofDay) => [...ofDay.values()]);
   }
 
   /** An image served (any layer). */
@@ -104,7 +111,7 @@ export class UsageMeter {
     const day = today();
     let renders = 0;
     let bytesServed = 0;
-    for (const t of [...this.tallies.values(), ...this.writing]) {
+    for (const t of [...this.counted(), ...this.writing]) {
       if (t.day !== day || (scope === 'space' ? t.spaceId : t.organizationId) !== id) continue;
       renders += t.renders;
       bytesServed += t.bytesServed;
@@ -128,8 +135,8 @@ export class UsageMeter {
   /** Adds what this process counted to the registry. Concurrent calls share one flush. */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (this.tallies.size === 0 && this.access.size === 0) return;
-    const tallies = [...this.tallies.values()];
+    const tallies = this.counted();
+    if (tallies.length === 0 && this.access.size === 0) return;
     const access = [...this.access.entries()];
     this.tallies = new Map();
     this.access = new Map();

@@ -1,4 +1,12 @@
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  AggregatorRegistry,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type Metric,
+} from 'prom-client';
 import type { Readable } from 'node:stream';
 import type {
   ByteRange,
@@ -28,19 +36,123 @@ export const isMetricsRequest = (message: unknown): message is MetricsRequest =>
 /** Most distinct spaces given a label of their own; the rest are counted as `other`. */
 const MAX_SPACE_LABELS = 200;
 
+/** One label set of a histogram, bound once: an observation is a bucket search and two additions. */
+export interface HistogramCell {
+  observe(value: number): void;
+}
+
+type HttpLabel = 'method' | 'route' | 'status';
+
+interface Cell extends HistogramCell {
+  readonly labels: Readonly<Record<HttpLabel, string>>;
+  /** Observations per bucket (not cumulative); the last counts those above every bound. */
+  readonly counts: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/**
+ * A histogram of label sets bound once (`cell`), read in prom-client's format (so that the
+ * registry prints it and a cluster's primary adds the workers' up as it does prom-client's own).
+ * An observation makes no label object, hash or validation: the image endpoint observes every
+ * answer, tens of thousands a second.
+ */
+export class BoundHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly cells = new Map<string, Cell>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[],
+  ) {}
+
+  /** The cell of a label set, made on first use. */
+  cell(labels: Readonly<Record<HttpLabel, string>>): HistogramCell {
+    const key = `${labels.method}\u0000${labels.route}\u0000${labels.status}`;
+    let cell = this.cells.get(key);
+    if (!cell) {
+      const { bounds } = this;
+      const counts = new Float64Array(bounds.length + 1);
+      const made: Cell = {
+        labels: { method: labels.method, route: labels.route, status: labels.status },
+        counts,
+        sum: 0,
+        count: 0,
+        observe(value: number) {
+          let i = 0;
+          while (i < bounds.length && value > bounds[i]!) i += 1;
+          counts[i]! += 1;
+          made.sum += value;
+          made.count += 1;
+        },
+      };
+      cell = made;
+      this.cells.set(key, cell);
+    }
+    return cell;
+  }
+
+  observe(labels: Readonly<Record<HttpLabel, string>>, value: number): void {
+    this.cell(labels).observe(value);
+  }
+
+  /** The samples, as prom-client's histogram gives them: cumulative buckets, `+Inf`, sum, count. */
+  get(): { name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: Sample[] } {
+    const values: Sample[] = [];
+    for (const { labels, counts, sum, count } of this.cells.values()) {
+      let cumulative = 0;
+      this.bounds.forEach((le, i) => {
+        cumulative += counts[i]!;
+        values.push({ labels: { ...labels, le }, value: cumulative, metricName: `${this.name}_bucket` });
+      });
+      values.push({ labels: { ...labels, le: '+Inf' }, value: count, metricName: `${this.name}_bucket` });
+      values.push({ labels, value: sum, metricName: `${this.name}_sum` });
+      values.push({ labels, value: count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset(): void {
+    this.cells.clear();
+  }
+}
+
+interface Sample {
+  labels: Record<string, string | number>;
+  value: number;
+  metricName: string;
+}
+
+/** Counts of a labelled counter kept as plain numbers, added to the counter when it is read. */
+class Pending<K> {
+  private readonly counts = new Map<K, number>();
+
+  add(key: K, n: number): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + n);
+  }
+
+  /** Hands every count over (zero counts are skipped) and starts again from nothing. */
+  drain(into: (key: K, n: number) => void): void {
+    for (const [key, n] of this.counts) if (n > 0) into(key, n);
+    this.counts.clear();
+  }
+}
+
 /**
  * Prometheus metrics: HTTP duration by route and status, renders by format, cache hits by layer,
  * queue depth, storage operations, and per-space image traffic with bounded label cardinality.
  */
 export class Metrics {
   readonly registry = new Registry();
-  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly httpDuration: BoundHistogram;
   readonly renderDuration: Histogram<'format'>;
-  readonly cacheHits: Counter<'layer'>;
   readonly storageOps: Histogram<'op' | 'outcome'>;
-  readonly spaceRequests: Counter<'space'>;
-  readonly spaceBytes: Counter<'space'>;
   private readonly spaces = new Set<string>();
+  private readonly pendingAnswers = new Pending<string>();
+  private readonly pendingRequests = new Pending<string>();
+  private readonly pendingBytes = new Pending<string>();
 
   /**
    * @param clustered this process is one of several workers of a server: `text()` answers for all
@@ -56,13 +168,14 @@ export class Metrics {
       new AggregatorRegistry();
     }
     collectDefaultMetrics({ register: this.registry, prefix: 'tessera_' });
-    this.httpDuration = new Histogram({
-      name: 'tessera_http_request_duration_seconds',
-      help: 'HTTP request duration by route and status.',
-      labelNames: ['method', 'route', 'status'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [this.registry],
-    });
+    this.httpDuration = new BoundHistogram(
+      'tessera_http_request_duration_seconds',
+      'HTTP request duration by route and status.',
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    );
+    // read by the registry (and a cluster's primary) through `get`, as prom-client's own metrics
+    this.registry.registerMetric(this.httpDuration as unknown as Metric);
+    const { pendingAnswers, pendingRequests, pendingBytes } = this;
     this.renderDuration = new Histogram({
       name: 'tessera_render_duration_seconds',
       help: 'Variant render duration by output format.',
@@ -70,11 +183,14 @@ export class Metrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
       registers: [this.registry],
     });
-    this.cacheHits = new Counter({
+    new Counter({
       name: 'tessera_variant_answers_total',
       help: 'Variant answers by the layer that answered (memory, redis, registry, render).',
       labelNames: ['layer'],
       registers: [this.registry],
+      collect() {
+        pendingAnswers.drain((layer, n) => this.inc({ layer }, n));
+      },
     });
     this.storageOps = new Histogram({
       name: 'tessera_storage_operation_duration_seconds',
@@ -83,17 +199,23 @@ export class Metrics {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       registers: [this.registry],
     });
-    this.spaceRequests = new Counter({
+    new Counter({
       name: 'tessera_space_image_requests_total',
       help: `Image requests per space (the first ${MAX_SPACE_LABELS} spaces seen by this process; others as "other").`,
       labelNames: ['space'],
       registers: [this.registry],
+      collect() {
+        pendingRequests.drain((space, n) => this.inc({ space }, n));
+      },
     });
-    this.spaceBytes = new Counter({
+    new Counter({
       name: 'tessera_space_image_bytes_total',
       help: 'Image bytes served per space (same labels as requests).',
       labelNames: ['space'],
       registers: [this.registry],
+      collect() {
+        pendingBytes.drain((space, n) => this.inc({ space }, n));
+      },
     });
     new Gauge({
       name: 'tessera_queue_jobs',
@@ -152,10 +274,19 @@ export class Metrics {
     return 'other';
   }
 
+  /**
+   * An image answered for a space, of `bytes` (0: a 304 or a HEAD). Counted as plain numbers and
+   * added to the counters when they are read, as `answered`.
+   */
   recordImage(spaceId: string, bytes: number): void {
     const space = this.spaceLabel(spaceId);
-    this.spaceRequests.inc({ space });
-    if (bytes > 0) this.spaceBytes.inc({ space }, bytes);
+    this.pendingRequests.add(space, 1);
+    if (bytes > 0) this.pendingBytes.add(space, bytes);
+  }
+
+  /** A variant answered, by the layer that answered it (`tessera_variant_answers_total`). */
+  answered(layer: string): void {
+    this.pendingAnswers.add(layer, 1);
   }
 
   /**

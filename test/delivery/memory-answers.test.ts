@@ -152,6 +152,50 @@ const suite = (cache: 'memory' | 'redis') => () => {
     expect((await usage()) - bytesBefore).toBe(5 * first.body.length);
   });
 
+  it('times answers from memory in the request-duration histogram as routed ones', async () => {
+    const asset = await upload(t, 'rocket.jpg');
+    const url = `${imageBase(t, asset)}w_190-fmt_jpg.jpg`;
+    await fetchImage(url);
+    const samples = async () => {
+      const text = await (await fetch(`${t.baseUrl}/metrics`)).text();
+      const image = text
+        .split('\n')
+        .filter(
+          (line) =>
+            line.startsWith('tessera_http_request_duration_seconds') &&
+            line.includes('method="GET"') &&
+            line.includes('route="/v1/:access/:org/:tenant/:space/img/:assetId/:version/*"') &&
+            line.includes('status="200"'),
+        );
+      const value = (suffix: string, le?: string) =>
+        Number(
+          image
+            .find(
+              (l) =>
+                l.startsWith(`tessera_http_request_duration_seconds_${suffix}{`) &&
+                (!le || l.includes(`le="${le}"`)),
+            )
+            ?.split(' ')
+            .at(-1) ?? 0,
+        );
+      const buckets = image
+        .filter((l) => l.startsWith('tessera_http_request_duration_seconds_bucket{'))
+        .map((l) => Number(l.split(' ').at(-1)));
+      return { count: value('count'), inf: value('bucket', '+Inf'), sum: value('sum'), buckets };
+    };
+    const before = await samples();
+    const answersBefore = fromMemory();
+    for (let i = 0; i < 4; i += 1) expect((await fetchImage(url)).status).toBe(200);
+    expect(fromMemory() - answersBefore).toBe(4);
+    const after = await samples();
+    expect(after.count - before.count).toBe(4);
+    expect(after.inf).toBe(after.count);
+    expect(after.sum).toBeGreaterThan(before.sum);
+    // cumulative buckets, one per bound and +Inf
+    expect(after.buckets).toHaveLength(14);
+    expect(after.buckets).toEqual([...after.buckets].sort((a, b) => a - b));
+  });
+
   it('takes a change to the asset or its space into account on the very next request', async () => {
     const spaceId = await createSpace(t, 'Changing');
     const asset = await upload(t, 'rocket.jpg', { spaceId });

@@ -4,7 +4,7 @@ import { ErrorCode, isDomainError, notFound } from '../../errors/index.js';
 import type { DeliveryService, ImageAnswer } from '../../media/delivery.service.js';
 import type { VariantMeta } from '../../media/variants.service.js';
 import type { UsageMeter } from '../../media/usage.service.js';
-import type { Metrics } from '../../observability/metrics.js';
+import type { HistogramCell, Metrics } from '../../observability/metrics.js';
 import { rateLimitHeaders, type RateLimiter } from '../../media/rate-limits.js';
 import { hasBody } from '../requests.js';
 import { dependencyUnavailable } from '../unavailable.js';
@@ -88,7 +88,7 @@ function recordVariant(
   ifNoneMatch: string | undefined,
   { usage, metrics }: Pick<ImageRouteOptions, 'usage' | 'metrics'>,
 ): { status: 304 } | { status: 200; body: Buffer | undefined } {
-  metrics.cacheHits.inc({ layer: variant.layer });
+  metrics.answered(variant.layer);
   if (notModified(ifNoneMatch, variant.meta.sha256)) {
     usage.recordServe(space, 0, variant.meta.key);
     metrics.recordImage(space.id, 0);
@@ -215,10 +215,19 @@ export function memoryAnswers(
   options: MemoryAnswerOptions,
 ): (request: IncomingMessage, response: ServerResponse) => boolean {
   const { delivery, usage, metrics, limiter, requestId, clientAddress } = options;
-  const fixedHeads = new WeakMap<VariantMeta, string[]>();
-  const negotiatedHeads = new WeakMap<VariantMeta, string[]>();
+  // The headers every answer of a variant shares, made once (as the route makes them), with its length and without.
+  const fixedHeads = new WeakMap<VariantMeta, SharedHeads>();
+  const negotiatedHeads = new WeakMap<VariantMeta, SharedHeads>();
+  // GET 200, GET 304, HEAD 200, HEAD 304
+  const durations: (HistogramCell | undefined)[] = [];
+  const duration = (method: 'GET' | 'HEAD', status: 200 | 304): HistogramCell =>
+    (durations[(method === 'HEAD' ? 2 : 0) + (status === 304 ? 1 : 0)] ??= metrics.httpDuration.cell({
+      method,
+      route: IMAGE_ROUTE,
+      status: String(status),
+    }));
   return (request, response) => {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const { method, url, headers } = request;
     if (
       (method !== 'GET' && method !== 'HEAD') ||
@@ -235,21 +244,22 @@ export function memoryAnswers(
     if (!decisions) return false;
     const { variant } = answer;
     const clientLimit = decisions[0];
-    // The headers every answer of this variant shares are made once (as the route makes them).
     const byMeta = answer.vary ? negotiatedHeads : fixedHeads;
     let shared = byMeta.get(variant.meta);
     if (!shared) {
       const { 'server-timing': _timing, ...rest } = variantHeaders(answer, 0);
-      shared = Object.entries(rest).flat();
+      const common = Object.entries(rest).flat();
+      shared = { full: [...common, 'content-length', String(variant.data.length)], bare: common };
       byMeta.set(variant.meta, shared);
     }
-    const head = [
-      ...shared,
+    const sent = recordVariant(answer, method, headers['if-none-match'], { usage, metrics });
+    const head = (sent.status === 200 ? shared.full : shared.bare).slice();
+    head.push(
       'x-request-id',
       requestId(headers['x-request-id']),
       'server-timing',
-      `cache;desc="memory", total;dur=${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)}`,
-    ];
+      `cache;desc="memory", total;dur=${(performance.now() - started).toFixed(1)}`,
+    );
     if (clientLimit)
       head.push(
         'ratelimit-limit',
@@ -259,13 +269,14 @@ export function memoryAnswers(
         'ratelimit-reset',
         String(clientLimit.resetSeconds),
       );
-    const sent = recordVariant(answer, method, headers['if-none-match'], { usage, metrics });
-    if (sent.status === 200) head.push('content-length', String(variant.data.length));
     response.writeHead(sent.status, head).end(sent.status === 200 ? sent.body : undefined);
-    metrics.httpDuration.observe(
-      { method, route: IMAGE_ROUTE, status: String(sent.status) },
-      Number(process.hrtime.bigint() - started) / 1e9,
-    );
+    duration(method, sent.status).observe((performance.now() - started) / 1000);
     return true;
   };
+}
+
+/** The headers of a variant's answers from memory but those made per request: with its length (200) and without (304). */
+interface SharedHeads {
+  readonly full: readonly string[];
+  readonly bare: readonly string[];
 }
