@@ -71,8 +71,17 @@ export interface ColdTargets {
   readonly source: Buffer;
   /** Renders at once: Tessera's MAX_CONCURRENT_RENDERS. */
   readonly concurrency: number;
+  /** Runs at most; past the third, one more only when it ends before `deadline`. */
   readonly runs: number;
+  /**
+   * Epoch ms by which the runs should be over (judged from the runs so far), so that the bench's
+   * later phases fit its time bound on a slower machine.
+   */
+  readonly deadline?: number;
 }
+
+/** Runs made whatever the deadline: a median of fewer is not worth reporting. */
+const MIN_RUNS = 3;
 
 /** What one format measured, per run (images/s) and per run's ratios. */
 export interface ColdFormatResult {
@@ -178,7 +187,13 @@ export async function measureColdRender(
     tesseraTimings: { clientMs: [], serverMs: [], renderMs: [] },
     clientCpuMs: {},
   }));
+  const runsStarted = Date.now();
   for (let run = 0; run < targets.runs; run += 1) {
+    const perRun = run === 0 ? 0 : (Date.now() - runsStarted) / run;
+    if (run >= MIN_RUNS && targets.deadline !== undefined && Date.now() + perRun > targets.deadline) {
+      progress(`cold render: ${run} runs, as one more would end past the bench's time for them`);
+      break;
+    }
     for (const [f, format] of formats.entries()) {
       const result = results[f]!;
       const systems: ColdSystem[] = [
