@@ -215,7 +215,8 @@ export function memoryAnswers(
   options: MemoryAnswerOptions,
 ): (request: IncomingMessage, response: ServerResponse) => boolean {
   const { delivery, usage, metrics, limiter, requestId, clientAddress } = options;
-  // The headers every answer of a variant shares, made once (as the route makes them), with its length and without.
+  // The headers every answer of a variant shares, made once (as the route makes them), with its
+  // length and without.
   const fixedHeads = new WeakMap<VariantMeta, SharedHeads>();
   const negotiatedHeads = new WeakMap<VariantMeta, SharedHeads>();
   // GET 200, GET 304, HEAD 200, HEAD 304
@@ -275,7 +276,10 @@ export function memoryAnswers(
   };
 }
 
-/** The headers of a variant's answers from memory but those made per request: with its length (200) and without (304). */
+/**
+ * The headers of a variant's answers from memory but those made per request: with its length
+ * (200) and without (304).
+ */
 interface SharedHeads {
   readonly full: readonly string[];
   readonly bare: readonly string[];
