@@ -45,6 +45,11 @@ export interface DeliveredVariant {
   readonly stored?: Promise<void>;
 }
 
+/** A variant whose bytes this process holds, as answered from them. */
+interface HeldVariant extends DeliveredVariant {
+  readonly layer: 'memory';
+}
+
 /** A variant to find or make: a canonical plan with its concrete output format. */
 export interface VariantRequest {
   readonly asset: AssetEntity;
@@ -290,7 +295,8 @@ const metaOf = (row: StoredRow): VariantMeta => ({
  * object and the row are written once (the insert is idempotent on the variant key).
  */
 export class VariantsService {
-  private readonly hot: LRUCache<string, { meta: VariantMeta; data: Buffer }>;
+  /** Hot variants' bytes, each kept as the answer from memory it makes (one object, reused). */
+  private readonly hot: LRUCache<string, HeldVariant>;
   /** Originals by storage key (content-addressed: a replaced image has a new key). */
   private readonly originals: LRUCache<string, Buffer> | undefined;
   /** Reads of originals under way, so that renders of one image at once read it once. */
@@ -375,8 +381,7 @@ export class VariantsService {
 
   /** The variant of `key` when this process holds its bytes (counts as a use of them). */
   inMemory(key: string): DeliveredVariant | undefined {
-    const cached = this.hot.get(key);
-    return cached && { ...cached, layer: 'memory' };
+    return this.hot.get(key);
   }
 
   /** The canonical ops string and content address of a variant. */
@@ -394,7 +399,7 @@ export class VariantsService {
 
   private remember(meta: VariantMeta, data: Buffer): void {
     if (this.options.memoryBytes > 0 && data.length <= this.options.memoryBytes / 4)
-      this.hot.set(meta.key, { meta, data });
+      this.hot.set(meta.key, { meta, data, layer: 'memory' });
   }
 
   /** The shared-cache entry of `key`: null when there is none, undefined when the cache cannot tell. */
