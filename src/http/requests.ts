@@ -41,3 +41,49 @@ export function hasBody(headers: IncomingHttpHeaders): boolean {
   const length = headers['content-length'];
   return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
+
+/** The request headers an answer from memory reads. */
+export interface MemoryRequestHeaders {
+  accept: string | undefined;
+  ifNoneMatch: string | undefined;
+  requestId: string | undefined;
+}
+
+/**
+ * Reads into `into`, from the request's raw header list (Node makes no headers object then), the
+ * headers an answer from memory reads. False when the request announces a body or repeats one of
+ * them (Node would join the repeats): such a request is routed.
+ */
+export function readMemoryRequestHeaders(raw: readonly string[], into: MemoryRequestHeaders): boolean {
+  into.accept = undefined;
+  into.ifNoneMatch = undefined;
+  into.requestId = undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    switch (name.length) {
+      case 6:
+        if (name.toLowerCase() !== 'accept') break;
+        if (into.accept !== undefined) return false;
+        into.accept = value;
+        break;
+      case 12:
+        if (name.toLowerCase() !== 'x-request-id') break;
+        if (into.requestId !== undefined) return false;
+        into.requestId = value;
+        break;
+      case 13:
+        if (name.toLowerCase() !== 'if-none-match') break;
+        if (into.ifNoneMatch !== undefined) return false;
+        into.ifNoneMatch = value;
+        break;
+      case 14:
+        if (name.toLowerCase() === 'content-length' && value !== '0') return false;
+        break;
+      case 17:
+        if (name.toLowerCase() === 'transfer-encoding') return false;
+        break;
+    }
+  }
+  return true;
+}

@@ -6,6 +6,7 @@
  * next request. A query string sends a request through the router, which is how the routed
  * answer is had here for comparison.
  */
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
 import { createSpace } from '../ingestion/ingest-client.js';
 import type { AssetView } from '../ingestion/ingest-client.js';
@@ -38,6 +39,35 @@ function comparable(answer: Fetched): { status: number; headers: Record<string, 
   });
   headers['server-timing'] = (answer.headers.get('server-timing') ?? '').replace(/dur=[\d.]+/g, 'dur=*');
   return { status: answer.status, headers, body: answer.body.toString('base64') };
+}
+
+/**
+ * GET with headers exactly as listed (names as written, repeats kept), as `fetch` cannot send
+ * them: status, the headers asked for, and the body's length.
+ */
+function rawGet(
+  url: string,
+  headers: string[],
+  body?: string,
+): Promise<{ status: number; xCache: string | undefined; etag: string | undefined; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    // a list of headers is sent as it is: Host too must be in it
+    const list = ['Host', new URL(url).host, ...headers];
+    const req = httpRequest(url, { method: 'GET', headers: list }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          xCache: res.headers['x-cache'] as string | undefined,
+          etag: res.headers.etag,
+          bytes,
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** Counts the answers given from memory, ahead of routing. */
@@ -89,6 +119,47 @@ const suite = (cache: 'memory' | 'redis') => () => {
     );
     expect([...ids].every((id) => /^[0-9a-f]{16}$/.test(id))).toBe(true);
     expect(ids.size).toBe(3);
+  });
+
+  it('reads its headers whatever their case, and routes a request repeating one or with a body', async () => {
+    const url = `${imageBase(t, photo)}w_310-fmt_webp.webp`;
+    const first = await fetchImage(url);
+    const etag = first.headers.get('etag')!;
+    const length = first.body.length;
+    const answered = async (headers: string[], body?: string) => {
+      const before = fromMemory();
+      const answer = await rawGet(url, headers, body);
+      return { ...answer, fromMemory: fromMemory() - before };
+    };
+    // as written by any client: names in any case, a body of nothing announced
+    expect(await answered(['IF-NONE-MATCH', etag, 'Accept', 'image/webp'])).toEqual({
+      status: 304,
+      xCache: 'memory',
+      etag,
+      bytes: 0,
+      fromMemory: 1,
+    });
+    expect(await answered(['Content-Length', '0'])).toEqual({
+      status: 200,
+      xCache: 'memory',
+      etag,
+      bytes: length,
+      fromMemory: 1,
+    });
+    // repeated headers (the router joins them) and announced bodies are the router's, answered alike
+    for (const [headers, body] of [
+      [['Accept', 'image/webp', 'accept', 'image/*'], undefined],
+      [['If-None-Match', '"other"', 'if-none-match', etag], undefined],
+      [['X-Request-Id', 'a', 'x-request-id', 'b'], undefined],
+      [['Content-Length', '6'], 'a body'],
+      [['Transfer-Encoding', 'chunked'], 'a body'],
+    ] as const) {
+      const answer = await answered([...headers], body);
+      expect(answer.fromMemory).toBe(0);
+      expect([answer.status, answer.etag]).toEqual(
+        headers[0] === 'If-None-Match' ? [304, etag] : [200, etag],
+      );
+    }
   });
 
   it('negotiates fmt_auto per request, and never answers AVIF’s stand-in from memory', async () => {
