@@ -50,9 +50,10 @@ export interface MemoryRequestHeaders {
 }
 
 /**
- * Reads into `into`, from the request's raw header list (Node makes no headers object then), the
- * headers an answer from memory reads. False when the request announces a body or repeats one of
- * them (Node would join the repeats): such a request is routed.
+ * Reads into `into`, from the request's raw header list, the headers an answer from memory reads.
+ * False when the request announces a body or repeats one of them (Node's headers object joins
+ * repeats into one value): such a request is routed. Names are compared by length first, so that
+ * most are never lowercased.
  */
 export function readMemoryRequestHeaders(raw: readonly string[], into: MemoryRequestHeaders): boolean {
   into.accept = undefined;
@@ -61,29 +62,31 @@ export function readMemoryRequestHeaders(raw: readonly string[], into: MemoryReq
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
+    let field: keyof MemoryRequestHeaders;
     switch (name.length) {
       case 6:
-        if (name.toLowerCase() !== 'accept') break;
-        if (into.accept !== undefined) return false;
-        into.accept = value;
+        if (name.toLowerCase() !== 'accept') continue;
+        field = 'accept';
         break;
       case 12:
-        if (name.toLowerCase() !== 'x-request-id') break;
-        if (into.requestId !== undefined) return false;
-        into.requestId = value;
+        if (name.toLowerCase() !== 'x-request-id') continue;
+        field = 'requestId';
         break;
       case 13:
-        if (name.toLowerCase() !== 'if-none-match') break;
-        if (into.ifNoneMatch !== undefined) return false;
-        into.ifNoneMatch = value;
+        if (name.toLowerCase() !== 'if-none-match') continue;
+        field = 'ifNoneMatch';
         break;
       case 14:
         if (name.toLowerCase() === 'content-length' && value !== '0') return false;
-        break;
+        continue;
       case 17:
         if (name.toLowerCase() === 'transfer-encoding') return false;
-        break;
+        continue;
+      default:
+        continue;
     }
+    if (into[field] !== undefined) return false;
+    into[field] = value;
   }
   return true;
 }
