@@ -291,7 +291,7 @@ export function renderReport(results: BenchResults): string {
     if (results.growth) {
       const g = results.growth;
       const parts = (b: MemoryBreakdown) =>
-        `V8 heap ${formatNumber(b.heapUsed / MB)} used of ${formatNumber(b.heapTotal / MB)} MB, external ${formatNumber(b.external / MB)} MB`;
+        `V8 heap ${formatNumber(b.heapUsed / MB)} used of ${formatNumber(b.heapTotal / MB)} MB (young generation ${formatNumber(b.newSpaceTotal / MB)} MB), external ${formatNumber(b.external / MB)} MB`;
       rows.push(
         [
           `after 1,000 mixed requests, at rest (${REST_SECONDS} s)`,

@@ -72,6 +72,8 @@ export interface MemoryBreakdown {
   readonly heapUsed: number;
   /** V8 heap reserved. */
   readonly heapTotal: number;
+  /** Of which the young generation (new objects, sized by V8 to the allocation rate). */
+  readonly newSpaceTotal: number;
   /** Memory of Buffers and other objects outside the V8 heap that V8 knows of. */
   readonly external: number;
 }
@@ -85,6 +87,9 @@ export async function memoryBreakdown(baseUrl: string): Promise<MemoryBreakdown>
     rss: value('process_resident_memory_bytes'),
     heapUsed: value('nodejs_heap_size_used_bytes'),
     heapTotal: value('nodejs_heap_size_total_bytes'),
+    newSpaceTotal: Number(
+      /^tessera_nodejs_heap_space_size_total_bytes\{space="new"\} (\S+)/m.exec(text)?.[1] ?? Number.NaN,
+    ),
     external: value('nodejs_external_memory_bytes'),
   };
 }
