@@ -2,8 +2,7 @@
  * The Tessera under test: its components (real PostgreSQL and Redis when DATABASE_URL and
  * REDIS_URL are set, a fresh database and key prefix of its own on them; else embedded PGlite and
  * in-process state), its environment, and Tessera itself as a child process running the built
- * server (`dist/src/main.js`) with Node's flags as `npm start` gives them, so that its memory and
- * CPU are its own.
+ * server (`dist/src/main.js`), so that its memory and CPU are its own.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -153,13 +152,6 @@ export function hostEnv(): Record<string, string> {
 /** The built server; `npm run bench` builds it first. */
 export const BUILT_SERVER = join(repoRoot, 'dist', 'src', 'main.js');
 
-/** Node's flags for Tessera's processes, as `npm start` gives them (package.json `config.nodeFlags`). */
-export const NODE_FLAGS: readonly string[] = (
-  JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { config: { nodeFlags: string } }
-).config.nodeFlags
-  .split(' ')
-  .filter((flag) => flag !== '');
-
 /**
  * Starts Tessera as a child process (the built server) and waits for /healthz, and with
  * `WORKERS` in `env` until every worker listens.
@@ -176,7 +168,7 @@ export async function startTesseraProcess(
   const server = await startServer({
     name,
     command: process.execPath,
-    args: [...NODE_FLAGS, BUILT_SERVER],
+    args: [BUILT_SERVER],
     cwd: repoRoot,
     env: { ...hostEnv(), ...tesseraEnv(components, dataDir, port), ...env },
     logFile,
