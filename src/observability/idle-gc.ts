@@ -2,11 +2,10 @@
  * Memory given back between bursts: once a server that was answering requests has had none for
  * `idleMs`, two full garbage collections run, one after the other. (V8 otherwise keeps the garbage
  * of the last burst in its heap, tens of MB of RSS, until the next burst fills it; its own
- * idle-time reducer runs only sometimes.) The first collects the garbage; the second, finding the
- * allocation rate low, shrinks the young generation (32 MB under load) and gives back the pages the
- * first emptied: after one alone, what a process keeps at rest moves by tens of MB from one burst
- * to the next. They pause the process for some tens of milliseconds each, which only an idle
- * server can spare.
+ * idle-time reducer runs only sometimes.) The first collects the garbage; the second gives back
+ * pages the first emptied and, when V8 finds the allocation rate low, shrinks the young generation
+ * (32 MB under load). They pause the process for some tens of milliseconds each, which only an
+ * idle server can spare.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';

@@ -87,9 +87,7 @@ export async function memoryBreakdown(baseUrl: string): Promise<MemoryBreakdown>
     rss: value('process_resident_memory_bytes'),
     heapUsed: value('nodejs_heap_size_used_bytes'),
     heapTotal: value('nodejs_heap_size_total_bytes'),
-    newSpaceTotal: Number(
-      /^tessera_nodejs_heap_space_size_total_bytes\{space="new"\} (\S+)/m.exec(text)?.[1] ?? Number.NaN,
-    ),
+    newSpaceTotal: value('nodejs_heap_space_size_total_bytes\\{space="new"\\}'),
     external: value('nodejs_external_memory_bytes'),
   };
 }
